@@ -1,0 +1,32 @@
+# Build-wide instrumentation chosen by the presets. Applied with add_compile_options so that
+# every target, including the gtest and benchmark mains we compile, is instrumented alike.
+if(SYNACK_SANITIZE)
+  # -fno-sanitize-recover: a UBSan finding fails the test instead of printing and carrying on.
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined -fno-sanitize-recover=all)
+endif()
+
+if(SYNACK_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SYNACK_FUZZ needs clang (libFuzzer); configure with the 'fuzz' preset")
+  endif()
+  # OSS-Fuzz and ClusterFuzzLite pass their own engine and sanitizer flags through CXXFLAGS and
+  # LIB_FUZZING_ENGINE; only add ours when building standalone.
+  if(DEFINED ENV{LIB_FUZZING_ENGINE})
+    set(SYNACK_FUZZ_ENGINE "$ENV{LIB_FUZZING_ENGINE}")
+  else()
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
+                        -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=address,undefined)
+    set(SYNACK_FUZZ_ENGINE "-fsanitize=fuzzer")
+  endif()
+endif()
+
+if(SYNACK_COVERAGE)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SYNACK_COVERAGE needs clang; configure with the 'coverage' preset")
+  endif()
+  add_compile_options(-fprofile-instr-generate -fcoverage-mapping)
+  add_link_options(-fprofile-instr-generate)
+endif()

@@ -1,0 +1,61 @@
+// The `synack` command.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/cli/commands.h"
+#include "harness/cli/version.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(synack: TCP conformance and fuzzing harness
+
+Usage:
+  synack decode [--time=relative|absolute|none] FILE...
+  synack help [COMMAND]
+  synack --help | -h
+  synack --version
+
+Commands:
+  decode   Print every packet of a pcap or pcapng capture on one line, tcpdump style.
+
+Run 'synack help COMMAND' for a command's options.
+
+Exit status: 0 on success, 1 when a file cannot be read or is not a capture, 2 on a usage error.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return synack::cli::kExitUsage;
+  }
+  const std::string_view cmd = args.front();
+  const std::vector<std::string_view> rest(args.begin() + 1, args.end());
+  if (cmd == "--help" || cmd == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "help") {
+    if (rest.empty()) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (rest.front() == "decode") return synack::cli::run_decode({"--help"});
+    std::fprintf(stderr, "synack: no command '%.*s'; see 'synack --help'\n",
+                 static_cast<int>(rest.front().size()), rest.front().data());
+    return synack::cli::kExitUsage;
+  }
+  if (cmd == "--version") {
+    std::printf("synack %s\n", SYNACK_VERSION);
+    return 0;
+  }
+  if (cmd == "decode") return synack::cli::run_decode(rest);
+  std::fprintf(stderr, "synack: no command '%.*s'; see 'synack --help'\n",
+               static_cast<int>(cmd.size()), cmd.data());
+  return synack::cli::kExitUsage;
+}
