@@ -58,8 +58,8 @@ void check_link(ByteSpan in) {
     const Bytes out = emit_arp(*arp);
     if (!std::equal(out.begin(), out.end(), in.begin())) fail("ARP round trip is not exact", in);
   }
-  for (LinkType t : {LinkType::kRaw, LinkType::kEthernet, LinkType::kLinuxSll,
-                     LinkType::kLinuxSll2, LinkType::kNull}) {
+  for (LinkType t : {LinkType::kRaw, LinkType::kEthernet, LinkType::kLinuxSll, LinkType::kLinuxSll2,
+                     LinkType::kNull}) {
     (void)format_frame(t, in);
   }
 }

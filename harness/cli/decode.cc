@@ -91,8 +91,7 @@ int run_decode(const std::vector<std::string_view>& args) {
       } else if (v == "none") {
         time_format = TimeFormat::kNone;
       } else {
-        std::fprintf(stderr,
-                     "synack decode: --time takes relative, absolute or none, not '%.*s'\n",
+        std::fprintf(stderr, "synack decode: --time takes relative, absolute or none, not '%.*s'\n",
                      static_cast<int>(v.size()), v.data());
         return kExitUsage;
       }

@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
     const ArpPacket who_has{arp_op::kRequest, harness, packets.front().packet.ip.src, MacAddr{},
                             packets.front().packet.ip.dst};
     const ArpPacket is_at{arp_op::kReply, stack, who_has.target_ip, harness, who_has.sender_ip};
-    writer->write(0, emit_ethernet({MacAddr::broadcast(), harness, ethertype::kArp}, emit_arp(who_has)));
+    writer->write(
+        0, emit_ethernet({MacAddr::broadcast(), harness, ethertype::kArp}, emit_arp(who_has)));
     writer->write(0, emit_ethernet({harness, stack, ethertype::kArp}, emit_arp(is_at)));
   }
   for (const auto& [ts, p] : packets) {

@@ -28,7 +28,7 @@ void ChecksumAccumulator::add16(std::uint16_t word) {
 
 std::uint16_t ChecksumAccumulator::finish() const {
   std::uint64_t s = sum_;
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  while ((s >> 16) != 0) s = (s & 0xffff) + (s >> 16);
   return static_cast<std::uint16_t>(~s);
 }
 

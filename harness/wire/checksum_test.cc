@@ -27,8 +27,10 @@ TEST(Checksum, DataHoldingItsOwnChecksumSumsToZero) {
 }
 
 TEST(Checksum, OddLengthPadsWithZeroOnTheRight) {
-  EXPECT_EQ(internet_checksum(Bytes{0x12, 0x34, 0x56}), internet_checksum(Bytes{0x12, 0x34, 0x56, 0x00}));
-  EXPECT_NE(internet_checksum(Bytes{0x12, 0x34, 0x56}), internet_checksum(Bytes{0x12, 0x34, 0x00, 0x56}));
+  EXPECT_EQ(internet_checksum(Bytes{0x12, 0x34, 0x56}),
+            internet_checksum(Bytes{0x12, 0x34, 0x56, 0x00}));
+  EXPECT_NE(internet_checksum(Bytes{0x12, 0x34, 0x56}),
+            internet_checksum(Bytes{0x12, 0x34, 0x00, 0x56}));
 }
 
 TEST(Checksum, ChunksOfOddLengthEqualOnePass) {

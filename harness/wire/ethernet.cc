@@ -29,7 +29,9 @@ MacAddr load_mac(ByteSpan b, std::size_t at) {
   return m;
 }
 
-void append_mac(Bytes& out, const MacAddr& m) { out.insert(out.end(), m.octets.begin(), m.octets.end()); }
+void append_mac(Bytes& out, const MacAddr& m) {
+  out.insert(out.end(), m.octets.begin(), m.octets.end());
+}
 
 }  // namespace
 
@@ -77,7 +79,8 @@ Bytes emit_ethernet(const EthernetHeader& h, ByteSpan payload) {
   return out;
 }
 
-Result<ArpPacket> parse_arp(ByteSpan b) {
+Result<ArpPacket> parse_arp(ByteSpan payload) {
+  const ByteSpan b = payload;
   if (b.size() < 8) {
     return ParseError{WireError::kTruncated, b.size(),
                       "ARP header needs 8 bytes, have " + std::to_string(b.size())};

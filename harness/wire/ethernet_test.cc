@@ -56,7 +56,8 @@ TEST(Arp, RejectsOtherHardwareOrProtocols) {
   auto ipv6 = parse_arp(from_hex("0001 86dd 06 10 0001"));
   ASSERT_FALSE(ipv6);
   EXPECT_EQ(ipv6.error().code, WireError::kUnsupportedArp);
-  auto token_ring = parse_arp(from_hex("0006 0800 06 04 0001 0000000000000000000000000000000000000000"));
+  auto token_ring =
+      parse_arp(from_hex("0006 0800 06 04 0001 0000000000000000000000000000000000000000"));
   ASSERT_FALSE(token_ring);
   EXPECT_EQ(token_ring.error().code, WireError::kUnsupportedArp);
 }

@@ -25,12 +25,18 @@ std::string hex16(std::uint16_t v) {
 const char* known_option_name(std::uint8_t kind) {
   namespace k = tcp_option_kind;
   switch (kind) {
-    case k::kMss: return "mss";
-    case k::kWindowScale: return "wscale";
-    case k::kSackPermitted: return "sackOK";
-    case k::kSack: return "sack";
-    case k::kTimestamps: return "TS";
-    default: return nullptr;
+    case k::kMss:
+      return "mss";
+    case k::kWindowScale:
+      return "wscale";
+    case k::kSackPermitted:
+      return "sackOK";
+    case k::kSack:
+      return "sack";
+    case k::kTimestamps:
+      return "TS";
+    default:
+      return nullptr;
   }
 }
 
@@ -60,7 +66,9 @@ struct OptionFormatter {
   }
 };
 
-std::string ports(Ipv4Addr a, std::uint16_t port) { return a.to_string() + "." + std::to_string(port); }
+std::string ports(Ipv4Addr a, std::uint16_t port) {
+  return a.to_string() + "." + std::to_string(port);
+}
 
 }  // namespace
 
@@ -185,7 +193,8 @@ std::string format_frame(LinkType type, ByteSpan frame) {
       if (frame.size() < 4) return "[malformed: truncated loopback header]";
       const bool inet = (frame[0] == 2 && frame[3] == 0) || (frame[0] == 0 && frame[3] == 2);
       if (inet) return format_ipv4(frame.subspan(4));
-      return "loopback family " + hex(frame.first(4)) + ", length " + std::to_string(frame.size() - 4);
+      return "loopback family " + hex(frame.first(4)) + ", length " +
+             std::to_string(frame.size() - 4);
     }
   }
   return "[unknown link type]";

@@ -71,7 +71,8 @@ TEST(FormatIpv4, DescribesOtherProtocolsFragmentsAndMalformedPackets) {
   TcpPacket frag = make_segment(0);
   frag.ip.flags = kIpFlagMoreFragments;
   frag.ip.id = 7;
-  EXPECT_EQ(format_ipv4(emit(frag)), "10.0.0.2 > 10.0.0.1: fragment id 7 offset 0 (more), length 20");
+  EXPECT_EQ(format_ipv4(emit(frag)),
+            "10.0.0.2 > 10.0.0.1: fragment id 7 offset 0 (more), length 20");
 
   TcpPacket bad = make_segment(f::kAck);
   bad.tcp.data_offset = 3;

@@ -52,7 +52,8 @@ std::string Ipv4Addr::to_string() const {
   return s;
 }
 
-Result<Ipv4View> parse_ipv4(ByteSpan b) {
+Result<Ipv4View> parse_ipv4(ByteSpan packet) {
+  const ByteSpan b = packet;
   if (b.size() < kIpv4MinHeader) {
     return ParseError{WireError::kTruncated, b.size(),
                       "IPv4 header needs 20 bytes, have " + std::to_string(b.size())};
@@ -92,7 +93,8 @@ Result<Ipv4View> parse_ipv4(ByteSpan b) {
   h.protocol = b[kProtocol];
   h.src = Ipv4Addr{load_be32(b, kSrc)};
   h.dst = Ipv4Addr{load_be32(b, kDst)};
-  h.options.assign(b.begin() + kIpv4MinHeader, b.begin() + static_cast<std::ptrdiff_t>(header_length));
+  h.options.assign(b.begin() + kIpv4MinHeader,
+                   b.begin() + static_cast<std::ptrdiff_t>(header_length));
   h.ihl = static_cast<std::uint8_t>(ihl);
   h.total_length = total_length;
   h.checksum = load_be16(b, kChecksum);

@@ -15,8 +15,8 @@ struct Ipv4Addr {
 
   static constexpr Ipv4Addr from_octets(std::uint8_t a, std::uint8_t b, std::uint8_t c,
                                         std::uint8_t d) {
-    return Ipv4Addr{(std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) |
-                    (std::uint32_t{c} << 8) | d};
+    return Ipv4Addr{(std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) | (std::uint32_t{c} << 8) |
+                    d};
   }
   // Dotted quad; nullopt unless exactly four decimal octets 0-255.
   static std::optional<Ipv4Addr> parse(std::string_view text);
@@ -32,9 +32,9 @@ inline constexpr std::size_t kIpv4MinHeader = 20;
 inline constexpr std::size_t kIpv4MaxHeader = 60;
 
 struct Ipv4Header {
-  std::uint8_t tos = 0;    // DSCP + ECN
+  std::uint8_t tos = 0;  // DSCP + ECN
   std::uint16_t id = 0;
-  std::uint8_t flags = 0;  // 3 bits: kIpFlag*
+  std::uint8_t flags = 0;             // 3 bits: kIpFlag*
   std::uint16_t fragment_offset = 0;  // in 8-byte units, 13 bits
   std::uint8_t ttl = 64;
   std::uint8_t protocol = kIpProtoTcp;
@@ -44,12 +44,14 @@ struct Ipv4Header {
 
   // Parsing fills these with what was on the wire; the builder computes any left empty. Setting
   // one by hand emits that value verbatim: how tests and fuzzers make a deliberately bad packet.
-  std::optional<std::uint8_t> ihl;              // header length in 32-bit words
+  std::optional<std::uint8_t> ihl;  // header length in 32-bit words
   std::optional<std::uint16_t> total_length;
   std::optional<std::uint16_t> checksum;
 
   // Header length in bytes as it will be emitted (options padded to 4).
-  std::size_t emitted_header_length() const { return kIpv4MinHeader + (options.size() + 3) / 4 * 4; }
+  std::size_t emitted_header_length() const {
+    return kIpv4MinHeader + (options.size() + 3) / 4 * 4;
+  }
   // Clears the wire-filled fields so the builder recomputes them.
   void recompute() {
     ihl.reset();

@@ -122,6 +122,9 @@ struct ErrorCase {
   WireError code;
 };
 
+// Names the case in test listings instead of dumping its bytes.
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
+
 class Ipv4ParseError : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(Ipv4ParseError, RejectsWithTheRightCode) {

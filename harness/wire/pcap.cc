@@ -1,10 +1,10 @@
 #include "harness/wire/pcap.h"
 
-#include <pcap/pcap.h>
-
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <system_error>
+
+#include <pcap/pcap.h>
 
 namespace synack::wire {
 namespace {
@@ -38,15 +38,22 @@ std::optional<LinkType> link_type_for_dlt(int dlt) {
 }  // namespace
 
 void PcapHandleDeleter::operator()(void* p) const { pcap_close(static_cast<pcap_t*>(p)); }
-void PcapDumperDeleter::operator()(void* p) const { pcap_dump_close(static_cast<pcap_dumper_t*>(p)); }
+void PcapDumperDeleter::operator()(void* p) const {
+  pcap_dump_close(static_cast<pcap_dumper_t*>(p));
+}
 
 const char* link_type_name(LinkType t) {
   switch (t) {
-    case LinkType::kRaw: return "RAW";
-    case LinkType::kEthernet: return "EN10MB";
-    case LinkType::kLinuxSll: return "LINUX_SLL";
-    case LinkType::kLinuxSll2: return "LINUX_SLL2";
-    case LinkType::kNull: return "NULL";
+    case LinkType::kRaw:
+      return "RAW";
+    case LinkType::kEthernet:
+      return "EN10MB";
+    case LinkType::kLinuxSll:
+      return "LINUX_SLL";
+    case LinkType::kLinuxSll2:
+      return "LINUX_SLL2";
+    case LinkType::kNull:
+      return "NULL";
   }
   return "unknown";
 }
@@ -81,7 +88,7 @@ std::string PcapWriter::close() {
   auto* d = static_cast<pcap_dumper_t*>(dumper_.get());
   std::string err;
   if (pcap_dump_flush(d) != 0 || std::ferror(pcap_dump_file(d)) != 0) {
-    err = "cannot write " + path_ + ": " + std::strerror(errno);
+    err = "cannot write " + path_ + ": " + std::generic_category().message(errno);
   }
   dumper_.reset();
   pcap_.reset();
@@ -92,12 +99,13 @@ Result<PcapReader, std::string> PcapReader::open(const std::string& path) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   PcapReader r;
   r.path_ = path;
-  r.pcap_.reset(pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO,
-                                                       errbuf));
+  r.pcap_.reset(
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf));
   if (!r.pcap_) {
     const std::string why = errbuf;
     // libpcap says "unknown file format", "file too short" or "tried to read 4 file header
-    // bytes" for anything that is not a capture; say so plainly, and keep libpcap's words for the rest (ENOENT, EACCES, ...).
+    // bytes" for anything that is not a capture; say so plainly, and keep libpcap's words for the
+    // rest (ENOENT, EACCES, ...).
     if (why.find("unknown file format") != std::string::npos ||
         why.find("too short") != std::string::npos ||
         why.find("file header bytes") != std::string::npos) {

@@ -23,7 +23,7 @@ enum class LinkType {
 const char* link_type_name(LinkType t);
 
 struct PcapRecord {
-  std::int64_t timestamp_us = 0;  // since the epoch, or since the start of a virtual-time run
+  std::int64_t timestamp_us = 0;      // since the epoch, or since the start of a virtual-time run
   std::uint32_t original_length = 0;  // length on the wire; data may be shorter (snaplen)
   Bytes data;
 };

@@ -1,12 +1,11 @@
 #include "harness/wire/pcap.h"
 
-#include <pcap/pcap.h>
-
 #include <filesystem>
 #include <fstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pcap/pcap.h>
 
 namespace synack::wire {
 namespace {

@@ -11,17 +11,17 @@ namespace synack::wire {
 // Why a buffer was rejected. Each code names one check of the parser, in the order the
 // parsers apply them (see docs/wire-vectors.md); a bad checksum is not an error but a flag.
 enum class WireError {
-  kTruncated,          // the buffer ends before a header or the IPv4 total length says it does
-  kBadVersion,         // IPv4 version field is not 4
-  kBadIhl,             // IPv4 IHL below 5 words
-  kBadTotalLength,     // IPv4 total length shorter than the header it announces
-  kNotTcp,             // IPv4 protocol is not 6
-  kFragmented,         // MF set or fragment offset non-zero: no whole TCP header to parse
-  kBadDataOffset,      // TCP data offset below 5 words or beyond the segment
-  kOptionOverrun,      // a TCP option runs past the option space, or has no room for its length
-  kOptionLength,       // a TCP option length of 0 or 1 (RFC 9293 3.1: it includes kind and length)
-  kBadEthernet,        // Ethernet frame shorter than its 14-byte header
-  kUnsupportedArp,     // ARP for something other than Ethernet/IPv4
+  kTruncated,       // the buffer ends before a header or the IPv4 total length says it does
+  kBadVersion,      // IPv4 version field is not 4
+  kBadIhl,          // IPv4 IHL below 5 words
+  kBadTotalLength,  // IPv4 total length shorter than the header it announces
+  kNotTcp,          // IPv4 protocol is not 6
+  kFragmented,      // MF set or fragment offset non-zero: no whole TCP header to parse
+  kBadDataOffset,   // TCP data offset below 5 words or beyond the segment
+  kOptionOverrun,   // a TCP option runs past the option space, or has no room for its length
+  kOptionLength,    // a TCP option length of 0 or 1 (RFC 9293 3.1: it includes kind and length)
+  kBadEthernet,     // Ethernet frame shorter than its 14-byte header
+  kUnsupportedArp,  // ARP for something other than Ethernet/IPv4
 };
 
 // Stable lower-case identifier (the code used in docs/wire-vectors.md).

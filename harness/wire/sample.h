@@ -13,7 +13,7 @@
 namespace synack::wire {
 
 struct SamplePacket {
-  std::int64_t timestamp_us;
+  std::int64_t timestamp_us = 0;
   TcpPacket packet;
 };
 

@@ -4,15 +4,14 @@
 //      compare every field, and rebuild the packet from Scapy's fields alone and compare bytes.
 //   2. We build packets; Scapy dissects them (wire_vectors.py check) and compares every field.
 // Scapy is a declared dependency (scripts/bootstrap.sh): if it is missing these tests fail.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -93,7 +92,9 @@ std::string canonical_options(const std::vector<TcpOption>& options) {
     std::string operator()(const OptEol&) const { return "eol"; }
     std::string operator()(const OptNop&) const { return "nop"; }
     std::string operator()(const OptMss& o) const { return "mss=" + std::to_string(o.mss); }
-    std::string operator()(const OptWindowScale& o) const { return "ws=" + std::to_string(o.shift); }
+    std::string operator()(const OptWindowScale& o) const {
+      return "ws=" + std::to_string(o.shift);
+    }
     std::string operator()(const OptSackPermitted&) const { return "sackok"; }
     std::string operator()(const OptSack& o) const {
       std::string s = "sack=";
@@ -142,8 +143,8 @@ Fields canonical(const TcpPacket& p) {
           {"reserved", n(p.tcp.reserved)},
           {"flags", n(p.tcp.flags)},
           {"win", n(p.tcp.window)},
-          {"sum", hex16(*p.tcp.checksum)},
           {"urp", n(p.tcp.urgent_pointer)},
+          {"sum", hex16(*p.tcp.checksum)},
           {"opts", canonical_options(p.tcp.options)},
           {"optpad", hex_or_dash(p.tcp.option_padding)},
           {"payload", hex_or_dash(p.payload)},
@@ -187,7 +188,8 @@ std::vector<TcpOption> options_from(const std::string& text) {
     } else if (key == "ts") {
       out.emplace_back(OptTimestamps{num(val.substr(0, slash)), num(val.substr(slash + 1))});
     } else if (key == "raw") {
-      out.emplace_back(OptRaw{narrow<std::uint8_t>(val.substr(0, slash)), from_hex(val.substr(slash + 1))});
+      out.emplace_back(
+          OptRaw{narrow<std::uint8_t>(val.substr(0, slash)), from_hex(val.substr(slash + 1))});
     } else if (key == "sack") {
       OptSack sack;
       std::istringstream blocks(val);
@@ -234,10 +236,10 @@ TcpPacket from_fields(const std::map<std::string, std::string>& f) {
 }
 
 WireError error_from_code(const std::string& code) {
-  for (WireError e : {WireError::kTruncated, WireError::kBadVersion, WireError::kBadIhl,
-                      WireError::kBadTotalLength, WireError::kNotTcp, WireError::kFragmented,
-                      WireError::kBadDataOffset, WireError::kOptionOverrun,
-                      WireError::kOptionLength}) {
+  for (WireError e :
+       {WireError::kTruncated, WireError::kBadVersion, WireError::kBadIhl,
+        WireError::kBadTotalLength, WireError::kNotTcp, WireError::kFragmented,
+        WireError::kBadDataOffset, WireError::kOptionOverrun, WireError::kOptionLength}) {
     if (code == to_code(e)) return e;
   }
   ADD_FAILURE() << "unknown error code in vector: " << code;
@@ -343,7 +345,8 @@ TEST_F(ScapyCrossCheck, ScapyReadsWhatOurBuilderWrites) {
   const Command check = run(vectors_command("check " + file.string() + " 2>&1"));
   std::filesystem::remove(file);
   EXPECT_EQ(check.status, 0) << check.output;
-  EXPECT_THAT(check.output, ::testing::HasSubstr("checked " + std::to_string(lines) + " vectors, 0 mismatches"));
+  EXPECT_THAT(check.output,
+              ::testing::HasSubstr("checked " + std::to_string(lines) + " vectors, 0 mismatches"));
 }
 
 TEST_F(ScapyCrossCheck, CheckerReportsAWrongField) {

@@ -36,9 +36,7 @@ class Seq {
   // section 3.10.7.4 for one sequence number. An empty window contains nothing.
   constexpr bool in_window(Seq start, std::uint32_t size) const { return v_ - start.v_ < size; }
   // first <= *this <= last, modulo 2^32, where the range runs forward from first.
-  constexpr bool in_range(Seq first, Seq last) const {
-    return v_ - first.v_ <= last.v_ - first.v_;
-  }
+  constexpr bool in_range(Seq first, Seq last) const { return v_ - first.v_ <= last.v_ - first.v_; }
 
  private:
   std::uint32_t v_ = 0;

@@ -135,8 +135,7 @@ std::uint32_t TcpPacket::segment_length() const {
          (tcp.has(tcp_flags::kFin) ? 1U : 0U);
 }
 
-Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t base,
-                                                 Bytes* padding) {
+Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t base, Bytes* padding) {
   // RFC 9293 3.1: an option is a single kind octet (EOL, NOP) or kind, length, data, where the
   // length counts kind and length. MUST-7: an illegal length must not crash the receiver, so it
   // is a typed error here; the harness decides what to do with it.
@@ -146,7 +145,9 @@ Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t bas
     const std::uint8_t kind = space[i];
     if (kind == tcp_option_kind::kEol) {
       options.emplace_back(OptEol{});
-      if (padding != nullptr) padding->assign(space.begin() + static_cast<std::ptrdiff_t>(i + 1), space.end());
+      if (padding != nullptr) {
+        padding->assign(space.begin() + static_cast<std::ptrdiff_t>(i + 1), space.end());
+      }
       return options;
     }
     if (kind == tcp_option_kind::kNop) {
@@ -160,9 +161,9 @@ Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t bas
     }
     const std::size_t len = space[i + 1];
     if (len < 2) {
-      return ParseError{WireError::kOptionLength, base + i + 1,
-                        "option kind " + std::to_string(kind) + " announces length " +
-                            std::to_string(len)};
+      return ParseError{
+          WireError::kOptionLength, base + i + 1,
+          "option kind " + std::to_string(kind) + " announces length " + std::to_string(len)};
     }
     if (i + len > space.size()) {
       return ParseError{WireError::kOptionOverrun, base + i,
@@ -177,8 +178,8 @@ Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t bas
   return options;
 }
 
-Result<TcpPacket> parse_tcp_packet(ByteSpan b) {
-  Result<Ipv4View> ip = parse_ipv4(b);
+Result<TcpPacket> parse_tcp_packet(ByteSpan packet) {
+  Result<Ipv4View> ip = parse_ipv4(packet);
   if (!ip) return ip.error();
   const Ipv4View& v = *ip;
   if (v.header.protocol != kIpProtoTcp) {
@@ -257,6 +258,8 @@ void emit(const TcpPacket& p, Bytes& out) {
     throw std::length_error("TCP segment of " + std::to_string(seg.size()) +
                             " bytes does not fit in an IPv4 packet");
   }
+  // The pseudo-header uses ip.dst. With a source-route IP option RFC 9293 3.1 wants the final
+  // destination instead; the harness never sends source-routed segments, so that is left out.
   std::uint16_t checksum = 0;
   if (t.checksum) {
     checksum = *t.checksum;

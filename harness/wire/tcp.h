@@ -142,8 +142,7 @@ struct TcpPacket {
 
 // Parses the TCP options in `space` (the bytes between the fixed header and the data offset).
 // `base` is the offset of `space` in the packet, for error positions.
-Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t base,
-                                                 Bytes* padding);
+Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t base, Bytes* padding);
 
 // Parses an IPv4 packet holding a whole TCP segment. After the IPv4 checks (see parse_ipv4):
 // protocol is TCP, not a fragment, 20 bytes of TCP header, data offset in [5, segment length],

@@ -12,10 +12,8 @@ namespace synack::wire {
 
 // gtest prints options through these (found by ADL) instead of dumping their bytes.
 template <class T>
-  requires std::is_constructible_v<TcpOption, T>
-void PrintTo(const T& option, std::ostream* os) {
-  *os << format_options({TcpOption(option)});
-}
+requires std::is_constructible_v<TcpOption, T>
+void PrintTo(const T& option, std::ostream* os) { *os << format_options({TcpOption(option)}); }
 
 }  // namespace synack::wire
 
