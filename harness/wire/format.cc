@@ -5,17 +5,6 @@
 namespace synack::wire {
 namespace {
 
-std::string hex(ByteSpan b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(b.size() * 2);
-  for (std::uint8_t c : b) {
-    s += kDigits[c >> 4];
-    s += kDigits[c & 0xf];
-  }
-  return s;
-}
-
 std::string hex16(std::uint16_t v) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "0x%04x", v);
@@ -62,7 +51,7 @@ struct OptionFormatter {
     } else {
       out += "unknown-" + std::to_string(o.kind);
     }
-    if (!o.data.empty()) out += " 0x" + hex(o.data);
+    if (!o.data.empty()) out += " 0x" + hex_string(o.data);
   }
 };
 
@@ -71,6 +60,17 @@ std::string ports(Ipv4Addr a, std::uint16_t port) {
 }
 
 }  // namespace
+
+std::string hex_string(ByteSpan b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(b.size() * 2);
+  for (std::uint8_t c : b) {
+    s += kDigits[c >> 4];
+    s += kDigits[c & 0xf];
+  }
+  return s;
+}
 
 std::string format_flags(std::uint8_t flags) {
   namespace f = tcp_flags;
@@ -193,7 +193,7 @@ std::string format_frame(LinkType type, ByteSpan frame) {
       if (frame.size() < 4) return "[malformed: truncated loopback header]";
       const bool inet = (frame[0] == 2 && frame[3] == 0) || (frame[0] == 0 && frame[3] == 2);
       if (inet) return format_ipv4(frame.subspan(4));
-      return "loopback family " + hex(frame.first(4)) + ", length " +
+      return "loopback family " + hex_string(frame.first(4)) + ", length " +
              std::to_string(frame.size() - 4);
     }
   }

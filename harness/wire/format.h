@@ -28,6 +28,9 @@ std::string format_ipv4(ByteSpan packet);
 // A frame of the given link type, down to the IPv4 or ARP packet it carries.
 std::string format_frame(LinkType type, ByteSpan frame);
 
+// Lowercase hex digits, two per byte, no separators.
+std::string hex_string(ByteSpan b);
+
 // The TCP checksum the packet should carry (the emitter's value with tcp.checksum cleared).
 std::uint16_t correct_tcp_checksum(const TcpPacket& p);
 

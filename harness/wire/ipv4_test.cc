@@ -116,22 +116,12 @@ TEST(Ipv4Parse, KeepsOptionsByteExact) {
   EXPECT_EQ(*v->header.ihl, 7);
 }
 
-struct ErrorCase {
-  const char* name;
-  Bytes packet;
-  WireError code;
-};
-
-// Names the case in test listings instead of dumping its bytes.
-void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
+using testing::ErrorCase;
 
 class Ipv4ParseError : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(Ipv4ParseError, RejectsWithTheRightCode) {
-  auto v = parse_ipv4(GetParam().packet);
-  ASSERT_FALSE(v);
-  EXPECT_EQ(v.error().code, GetParam().code) << v.error().message();
-  EXPECT_LE(v.error().offset, GetParam().packet.size());
+  testing::expect_rejected(parse_ipv4(GetParam().packet), GetParam());
 }
 
 Bytes prefix(Bytes b, std::size_t n) {
@@ -159,7 +149,7 @@ INSTANTIATE_TEST_SUITE_P(
                   WireError::kBadTotalLength},
         ErrorCase{"total_length_beyond_buffer", with(minimal_packet(), 3, 41),
                   WireError::kTruncated}),
-    [](const auto& param_info) { return std::string(param_info.param.name); });
+    testing::error_case_name);
 
 }  // namespace
 }  // namespace synack::wire

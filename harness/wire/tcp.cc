@@ -57,6 +57,8 @@ TcpOption decode_option(std::uint8_t kind, ByteSpan data) {
   return OptRaw{kind, Bytes(data.begin(), data.end())};
 }
 
+}  // namespace
+
 void emit_option(const TcpOption& option, Bytes& out) {
   namespace k = tcp_option_kind;
   struct Emitter {
@@ -101,8 +103,6 @@ void emit_option(const TcpOption& option, Bytes& out) {
   std::visit(Emitter{out}, option);
 }
 
-}  // namespace
-
 std::uint8_t option_kind(const TcpOption& o) {
   namespace k = tcp_option_kind;
   struct Kind {
@@ -119,9 +119,19 @@ std::uint8_t option_kind(const TcpOption& o) {
 }
 
 std::size_t option_wire_length(const TcpOption& o) {
-  Bytes scratch;
-  emit_option(o, scratch);
-  return scratch.size();
+  struct Length {
+    std::size_t operator()(const OptEol&) const { return 1; }
+    std::size_t operator()(const OptNop&) const { return 1; }
+    std::size_t operator()(const OptMss&) const { return kMssLength; }
+    std::size_t operator()(const OptWindowScale&) const { return kWindowScaleLength; }
+    std::size_t operator()(const OptSackPermitted&) const { return kSackPermittedLength; }
+    std::size_t operator()(const OptSack& s) const {
+      return 2 + kSackBlockLength * s.blocks.size();
+    }
+    std::size_t operator()(const OptTimestamps&) const { return kTimestampsLength; }
+    std::size_t operator()(const OptRaw& r) const { return 2 + r.data.size(); }
+  };
+  return std::visit(Length{}, o);
 }
 
 std::size_t TcpHeader::emitted_option_length() const {

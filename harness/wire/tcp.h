@@ -82,6 +82,9 @@ using TcpOption = std::variant<OptEol, OptNop, OptMss, OptWindowScale, OptSackPe
 std::uint8_t option_kind(const TcpOption& o);
 // Bytes the option takes on the wire.
 std::size_t option_wire_length(const TcpOption& o);
+// Appends the option's wire form (kind, length, data). Throws std::length_error when an OptRaw
+// or OptSack is too long for the one-byte length field.
+void emit_option(const TcpOption& option, Bytes& out);
 
 inline constexpr std::size_t kTcpMinHeader = 20;
 inline constexpr std::size_t kTcpMaxOptions = 40;

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <gtest/gtest.h>
+
 #include "harness/wire/format.h"
 #include "harness/wire/tcp.h"
 
@@ -41,14 +43,30 @@ inline Bytes from_hex(std::string_view hex) {
   return out;
 }
 
-inline std::string to_hex(ByteSpan b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (std::uint8_t c : b) {
-    s += kDigits[c >> 4];
-    s += kDigits[c & 0xf];
-  }
-  return s;
+inline std::string to_hex(ByteSpan b) { return hex_string(b); }
+
+// One input a parser must reject, with the error it must name.
+struct ErrorCase {
+  const char* name;
+  Bytes packet;
+  WireError code;
+};
+
+// Names the case in test listings instead of dumping its bytes.
+inline void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
+
+inline std::string error_case_name(const ::testing::TestParamInfo<ErrorCase>& param_info) {
+  return param_info.param.name;
+}
+
+// The parser's result for GetParam(): rejected, with the expected code, an offset inside (or
+// just past) the input, and a message.
+template <class T>
+void expect_rejected(const Result<T>& r, const ErrorCase& c) {
+  ASSERT_FALSE(r) << c.name << " parsed";
+  EXPECT_EQ(r.error().code, c.code) << r.error().message();
+  EXPECT_LE(r.error().offset, c.packet.size());
+  EXPECT_FALSE(r.error().message().empty());
 }
 
 // 10.0.0.2:1234 > 10.0.0.1:80, the template most tests start from and then change a field.
