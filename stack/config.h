@@ -1,0 +1,72 @@
+// Every knob of the in-process stack. Defaults follow what a Linux host does where the RFCs
+// leave a choice (DESIGN.md), each named after the sysctl or socket option it mirrors.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace synack::stack {
+
+using Duration = std::chrono::microseconds;
+// A point on the caller's clock: microseconds since an origin the caller picks (the stack never
+// reads a wall clock).
+using Instant = std::chrono::microseconds;
+
+using namespace std::chrono_literals;
+
+// What to do when the handshake completes but the listener's accept queue is full.
+enum class AcceptOverflow {
+  kDrop,   // ignore the ACK; the peer retransmits it and may get in later (Linux default)
+  kReset,  // answer with RST (Linux tcp_abort_on_overflow = 1)
+};
+
+struct StackConfig {
+  std::uint32_t local_addr = 0xc0a80001;  // 192.168.0.1: the stack's one IPv4 address
+
+  // Options offered on SYNs.
+  std::uint16_t mss = 1460;        // MSS option value (RFC 9293 3.7.1); TCP_MAXSEG overrides
+  std::uint8_t wscale = 7;         // window scale offered (RFC 7323 2.2); capped at 14
+  bool timestamps = true;          // RFC 7323 3 (tcp_timestamps)
+  bool sack = true;                // RFC 2018 (tcp_sack)
+  std::uint32_t rcv_buf = 131072;  // SO_RCVBUF default: the most the receive window can open
+  std::uint32_t snd_buf = 131072;  // SO_SNDBUF default
+
+  // Handshake (RFC 6298 2.1 initial RTO; Linux retry counts).
+  Duration initial_rto = 1s;
+  Duration min_rto = 200ms;  // Linux TCP_RTO_MIN
+  Duration max_rto = 120s;   // Linux TCP_RTO_MAX
+  int syn_retries = 6;       // tcp_syn_retries: connect() fails with ETIMEDOUT after these
+  int synack_retries = 5;    // tcp_synack_retries: 1, 2, 4, 8, 16 s, dropped at 63 s
+  int retries2 = 15;         // tcp_retries2: data and FIN retransmissions before giving up
+  int orphan_retries = 8;    // tcp_orphan_retries: the same once the application has closed
+
+  // Delayed ACK (RFC 9293 3.8.6.3): an ACK waits at most this long (MUST-40: under 0.5 s), and
+  // every second full-sized segment is acknowledged at once (SHLD-19). 0 acknowledges at once.
+  Duration delayed_ack = 40ms;
+
+  // Teardown.
+  Duration msl = 30s;          // TIME-WAIT lasts 2*MSL = 60 s, as Linux (MUST-13)
+  Duration fin_timeout = 60s;  // tcp_fin_timeout: an orphaned FIN-WAIT-2 is dropped after this
+
+  // Listen queues (RFC 4987).
+  bool syncookies = true;  // tcp_syncookies: cookies once the SYN queue is full
+  AcceptOverflow accept_overflow = AcceptOverflow::kDrop;
+  int max_backlog = 4096;  // somaxconn: listen() caps its backlog here
+
+  // RFC 5961 section 7: challenge ACKs sent per second, across all connections.
+  int challenge_ack_limit = 1000;  // tcp_challenge_ack_limit
+
+  // Keepalive (RFC 9293 3.8.4; RFC 1122 4.2.3.6): idle time, probe interval, probe count.
+  Duration keepalive_idle = 7200s;  // tcp_keepalive_time (MUST-28: at least two hours)
+  Duration keepalive_interval = 75s;
+  int keepalive_probes = 9;
+
+  std::uint16_t ephemeral_low = 32768;  // ip_local_port_range
+  std::uint16_t ephemeral_high = 60999;
+
+  // White-box invariants after every segment in and out (DESIGN.md). On in tests, debug and
+  // fuzz builds; the benchmark reports figures with them on and off.
+  bool check_invariants = true;
+};
+
+}  // namespace synack::stack

@@ -1,0 +1,214 @@
+#include "stack/tcp/engine.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace synack::stack {
+
+Engine::Engine(StackConfig config, std::uint64_t seed) : config_(config), rng_state_(seed) {
+  for (auto* key : {&isn_key_, &cookie_key_}) {
+    for (std::size_t i = 0; i < key->size(); i += 8) {
+      const std::uint64_t r = random();
+      for (std::size_t b = 0; b < 8; ++b) (*key)[i + b] = static_cast<std::uint8_t>(r >> (8 * b));
+    }
+  }
+  const std::uint32_t span = config_.ephemeral_high - config_.ephemeral_low + 1U;
+  next_ephemeral_ = static_cast<std::uint16_t>(config_.ephemeral_low + random() % span);
+  config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // RFC 7323 2.3
+}
+
+std::uint64_t Engine::random() {
+  // splitmix64: small, fast, and good enough to derive keys and ports from a seed.
+  std::uint64_t z = (rng_state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+Tcb* Engine::find(const FourTuple& t) {
+  auto it = conns_.find(t);
+  return it == conns_.end() ? nullptr : it->second.get();
+}
+
+Socket* Engine::sock(SocketId s) {
+  auto it = sockets_.find(s);
+  return it == sockets_.end() ? nullptr : &it->second;
+}
+const Socket* Engine::sock(SocketId s) const {
+  auto it = sockets_.find(s);
+  return it == sockets_.end() ? nullptr : &it->second;
+}
+
+bool Engine::port_in_use(std::uint16_t port) const {
+  return std::any_of(sockets_.begin(), sockets_.end(),
+                     [&](const auto& kv) { return kv.second.port == port; });
+}
+
+Tcb& Engine::create_tcb(const FourTuple& tuple) {
+  auto [it, inserted] = conns_.emplace(tuple, std::make_unique<Tcb>());
+  Tcb& t = *it->second;
+  t.tuple = tuple;
+  t.rto = config_.initial_rto;
+  t.ts_offset = static_cast<std::uint32_t>(random());
+  return t;
+}
+
+void Engine::transition(Tcb& t, State to) {
+  if (!is_legal_transition(t.state, to)) {
+    violation(t, std::string("state change ") + state_name(t.state) + " -> " + state_name(to) +
+                     " is not an edge of the RFC 9293 state diagram");
+  }
+  t.state = to;
+}
+
+void Engine::delete_tcb(Tcb& t, int error_for_user) {
+  if (t.state != State::kClosed) transition(t, State::kClosed);
+  detach_from_listener(t);
+  if (Socket* s = sock(t.owner); s != nullptr && s->conn == &t) {
+    s->conn = nullptr;
+    s->was_connected = true;
+    // RFC 9293 3.10.7.4 / MUST-12: the application learns why the connection ended.
+    if (error_for_user != 0) {
+      s->error = error_for_user;
+    } else {
+      s->eof = true;
+    }
+  }
+  if (t.indexed_deadline) timer_index_.erase({*t.indexed_deadline, t.tuple});
+  conns_.erase(t.tuple);  // destroys t
+}
+
+void Engine::reschedule(Tcb& t) {
+  std::optional<Instant> next;
+  for (const auto& d : {t.rtx_deadline, t.time_wait_deadline, t.fin_wait2_deadline,
+                        t.keepalive_deadline, t.delack_deadline}) {
+    if (d && (!next || *d < *next)) next = d;
+  }
+  if (next == t.indexed_deadline) return;
+  if (t.indexed_deadline) timer_index_.erase({*t.indexed_deadline, t.tuple});
+  if (next) timer_index_.insert({*next, t.tuple});
+  t.indexed_deadline = next;
+}
+
+void Engine::settle(Tcb& t) {
+  reschedule(t);
+  check_invariants(t);
+}
+
+std::optional<Instant> Engine::next_deadline() const {
+  if (timer_index_.empty()) return std::nullopt;
+  return timer_index_.begin()->when;
+}
+
+void Engine::advance(Instant now) {
+  now_ = std::max(now_, now);
+  while (!timer_index_.empty() && timer_index_.begin()->when <= now_) {
+    const FourTuple tuple = timer_index_.begin()->tuple;
+    Tcb* t = find(tuple);
+    if (t == nullptr) {  // cannot happen: deletion unindexes; be robust anyway
+      timer_index_.erase(timer_index_.begin());
+      continue;
+    }
+    on_timers(*t);  // fires every due timer of t, then reschedules or deletes it
+  }
+}
+
+void Engine::input(std::span<const std::uint8_t> ip_packet, Instant now) {
+  now_ = std::max(now_, now);
+  ++counters_.packets_in;
+  Segment seg;
+  switch (parse_segment(ip_packet, seg)) {
+    case ParseStatus::kOk:
+      break;
+    case ParseStatus::kMalformed:
+      ++counters_.malformed;
+      return;
+    case ParseStatus::kNotTcp:
+      ++counters_.not_for_us;
+      return;
+    case ParseStatus::kBadChecksum:
+      // RFC 9293 3.1 (MUST-3): a segment whose checksum fails is discarded.
+      ++counters_.bad_checksum;
+      return;
+  }
+  if (seg.dst_addr != config_.local_addr) {
+    ++counters_.not_for_us;
+    return;
+  }
+  on_segment(seg);
+}
+
+void Engine::on_segment(const Segment& seg) {
+  const FourTuple tuple{seg.dst_addr, seg.dst_port, seg.src_addr, seg.src_port};
+  if (Tcb* t = find(tuple)) {
+    ++t->segs_in;
+    segment_arrives(*t, seg);  // may delete t
+    if (Tcb* still = find(tuple)) settle(*still);
+    return;
+  }
+  if (auto it = listeners_.find(seg.dst_port); it != listeners_.end()) {
+    listen_segment_arrives(*sock(it->second), seg);
+    return;
+  }
+  closed_arrives(seg);
+}
+
+Snapshot Engine::snapshot_of(const Tcb& t) const {
+  Snapshot s;
+  s.state = t.state;
+  s.local_addr = t.tuple.local_addr;
+  s.local_port = t.tuple.local_port;
+  s.remote_addr = t.tuple.remote_addr;
+  s.remote_port = t.tuple.remote_port;
+  s.passive_open = t.passive_open;
+  s.orphan = t.owner < 0 && t.listener == nullptr;
+  s.iss = t.iss;
+  s.irs = t.irs;
+  s.snd_una = t.snd_una;
+  s.snd_nxt = t.snd_nxt;
+  s.snd_max = t.snd_max;
+  s.snd_wnd = t.snd_wnd;
+  s.max_snd_wnd = t.max_snd_wnd;
+  s.snd_wl1 = t.snd_wl1;
+  s.snd_wl2 = t.snd_wl2;
+  s.rcv_nxt = t.rcv_nxt;
+  s.rcv_wnd = t.rcv_wnd();
+  s.rcv_adv = t.rcv_adv;
+  s.snd_mss = t.snd_mss;
+  s.snd_wscale = t.snd_wscale;
+  s.rcv_wscale = t.rcv_wscale;
+  s.timestamps = t.timestamps;
+  s.sack_permitted = t.sack_permitted;
+  s.send_queue = static_cast<std::uint32_t>(t.send_buf.size());
+  s.recv_queue = static_cast<std::uint32_t>(t.recv_buf.size());
+  s.snd_buf = t.snd_buf_cap;
+  s.rcv_buf = t.rcv_buf_cap;
+  s.fin_queued = t.fin_queued;
+  s.fin_received = t.fin_received;
+  s.rtx_deadline = t.rtx_deadline;
+  s.time_wait_deadline = t.time_wait_deadline;
+  s.fin_wait2_deadline = t.fin_wait2_deadline;
+  s.keepalive_deadline = t.keepalive_deadline;
+  s.delack_deadline = t.delack_deadline;
+  s.rto = t.rto;
+  s.retransmits = t.retransmits;
+  s.keepalive_probes_sent = t.keepalive_probes_sent;
+  s.segs_in = t.segs_in;
+  s.segs_out = t.segs_out;
+  s.retransmitted_segs = t.retransmitted_segs;
+  return s;
+}
+
+std::vector<Snapshot> Engine::connections() const {
+  std::vector<Snapshot> v;
+  v.reserve(conns_.size());
+  for (const auto& [tuple, t] : conns_) v.push_back(snapshot_of(*t));
+  std::sort(v.begin(), v.end(), [](const Snapshot& a, const Snapshot& b) {
+    return std::tie(a.local_port, a.remote_addr, a.remote_port) <
+           std::tie(b.local_port, b.remote_addr, b.remote_port);
+  });
+  return v;
+}
+
+}  // namespace synack::stack

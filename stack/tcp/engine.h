@@ -1,0 +1,284 @@
+// The stack's internals: TCBs, listeners, sockets, and the Engine that drives them. Stack (the
+// public API) is a thin shell over Engine. Engine's member functions are split by concern:
+//   engine.cc          construction, demultiplexing, the timer index, deletion, snapshots
+//   listen.cc          LISTEN: SYN queue, accept queue, SYN cookies (RFC 9293 3.10.7.2, RFC 4987)
+//   segment_arrives.cc SYN-SENT and the synchronized states (RFC 9293 3.10.7.3, 3.10.7.4)
+//   output.cc          segment formation: SYN, ACK, data, FIN, RST; windows and options
+//   timers.cc          retransmission, TIME-WAIT, FIN-WAIT-2, keepalive (RFC 9293 3.10.8)
+//   user_calls.cc      OPEN, SEND, RECEIVE, CLOSE, ABORT, options (RFC 9293 3.10.1-3.10.6)
+//   invariants.cc      the white-box invariants checked after every segment
+#pragma once
+
+#include <compare>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "stack/stack.h"
+#include "stack/tcp/isn.h"
+#include "stack/tcp/snapshot.h"
+#include "stack/tcp/state.h"
+#include "stack/wire/segment.h"
+
+namespace synack::stack {
+
+struct FourTupleHash {
+  std::size_t operator()(const FourTuple& t) const {
+    return (std::size_t{t.remote_addr} * 0x9e3779b97f4a7c15ULL) ^
+           (std::size_t{t.remote_port} << 16 | t.local_port) ^ t.local_addr;
+  }
+};
+
+inline auto tuple_key(const FourTuple& t) {
+  return std::tie(t.local_addr, t.local_port, t.remote_addr, t.remote_port);
+}
+
+// Per-socket options, copied into a connection when it is created (and from a listener to the
+// connections it accepts, as Linux does).
+struct SocketOptions {
+  bool reuse_addr = false;
+  bool keepalive = false;
+  bool linger_on = false;
+  int linger_seconds = 0;
+  bool nodelay = false;
+  std::uint32_t rcv_buf = 0;  // 0: the stack's default
+  std::uint32_t snd_buf = 0;
+  std::uint16_t max_seg = 0;  // TCP_MAXSEG; 0: the stack's MSS
+  Duration keepalive_idle{0};
+  Duration keepalive_interval{0};
+  int keepalive_probes = 0;
+};
+
+struct Listener;
+
+// Transmission Control Block (RFC 9293 3.3.1), with the RFC's names.
+struct Tcb {
+  State state = State::kClosed;
+  FourTuple tuple;
+  bool passive_open = false;
+  Listener* listener = nullptr;  // while in a listener's SYN or accept queue
+  SocketId owner = -1;           // the application's socket; -1 when orphaned or not accepted
+  SocketOptions options;
+
+  // Send sequence variables.
+  SeqNum iss;
+  SeqNum snd_una;
+  SeqNum snd_nxt;
+  SeqNum snd_max;  // highest SND.NXT reached (retransmission rewinds SND.NXT, never this)
+  std::uint32_t snd_wnd = 0;      // already scaled by snd_wscale
+  std::uint32_t max_snd_wnd = 0;  // RFC 5961 5.2
+  SeqNum snd_wl1;
+  SeqNum snd_wl2;
+  // Receive sequence variables.
+  SeqNum irs;
+  SeqNum rcv_nxt;
+  SeqNum rcv_adv;  // RCV.NXT + RCV.WND as last advertised: this edge never moves left
+
+  // Options negotiated on the SYNs.
+  std::uint16_t snd_mss = 536;  // RFC 9293 3.7.1: 536 when the peer sent no MSS option
+  std::uint16_t peer_mss = 536;
+  std::uint8_t snd_wscale = 0;
+  std::uint8_t rcv_wscale = 0;
+  bool wscale_ok = false;
+  bool timestamps = false;
+  bool sack_permitted = false;
+  std::uint32_t ts_recent = 0;  // RFC 7323 4.3 TS.Recent
+  std::uint32_t ts_offset = 0;  // random per-connection offset of our TSval (RFC 7323 5.4)
+  SeqNum last_ack_sent;
+
+  // Buffers. send_buf holds every byte written and not yet acknowledged, starting at
+  // send_buf_seq; recv_buf every byte received in order and not yet read.
+  std::deque<std::uint8_t> send_buf;
+  SeqNum send_buf_seq;
+  std::deque<std::uint8_t> recv_buf;
+  std::uint32_t snd_buf_cap = 0;
+  std::uint32_t rcv_buf_cap = 0;
+  bool fin_queued = false;    // the application shut down sending: a FIN follows the data
+  bool fin_received = false;  // the peer's FIN has been processed (reads return 0 after data)
+  bool read_shutdown = false;
+
+  // Timers (deadlines of those running).
+  std::optional<Instant> rtx_deadline;
+  std::optional<Instant> time_wait_deadline;
+  std::optional<Instant> fin_wait2_deadline;
+  std::optional<Instant> keepalive_deadline;
+  std::optional<Instant> delack_deadline;   // delayed ACK (RFC 9293 3.8.6.3, MUST-40)
+  std::uint32_t unacked_full_segments = 0;  // received since our last ACK (SHLD-19)
+  std::optional<Instant> indexed_deadline;  // where this TCB sits in Engine::timer_index_
+  Duration rto{0};
+  int retransmits = 0;
+  int keepalive_probes_sent = 0;
+
+  std::uint64_t segs_in = 0;
+  std::uint64_t segs_out = 0;
+  std::uint64_t retransmitted_segs = 0;
+
+  // The advertised right edge at the last invariant check: it must never move left.
+  std::optional<SeqNum> checked_rcv_adv;
+
+  // The sequence number our FIN takes (valid once fin_queued and all data has been sent).
+  SeqNum fin_seq() const { return send_buf_seq + static_cast<std::uint32_t>(send_buf.size()); }
+  bool fin_sent() const { return fin_queued && snd_max.after(fin_seq()); }
+  bool fin_acked() const { return fin_queued && snd_una.after(fin_seq()); }
+  bool syn_acked() const { return snd_una.after(iss); }
+  // RCV.WND as the peer sees it: up to the edge we last advertised.
+  std::uint32_t rcv_wnd() const { return rcv_adv.after(rcv_nxt) ? distance(rcv_nxt, rcv_adv) : 0; }
+};
+
+struct Listener {
+  std::uint16_t port = 0;
+  int backlog = 0;
+  std::vector<Tcb*> syn_queue;    // half-open children (SYN-RECEIVED)
+  std::deque<Tcb*> accept_queue;  // ESTABLISHED children not yet accepted
+};
+
+struct Socket {
+  SocketId id = -1;
+  std::uint16_t port = 0;  // bound local port, 0 before bind/connect
+  SocketOptions options;
+  std::unique_ptr<Listener> listener;
+  Tcb* conn = nullptr;
+  bool was_connected = false;  // a connection existed and is gone: reads/writes report why
+  int error = 0;               // SO_ERROR: pending asynchronous error
+  bool eof = false;            // the connection ended cleanly: read() returns 0
+};
+
+class Engine {
+ public:
+  Engine(StackConfig config, std::uint64_t seed);
+
+  // engine.cc
+  void input(std::span<const std::uint8_t> ip_packet, Instant now);
+  void advance(Instant now);
+  std::optional<Instant> next_deadline() const;
+  std::vector<Packet> take_output() { return std::exchange(output_, {}); }
+  std::size_t pending_output() const { return output_.size(); }
+  Snapshot snapshot_of(const Tcb& t) const;
+  std::vector<Snapshot> connections() const;
+
+  // user_calls.cc
+  SysResult<SocketId> socket();
+  SysStatus bind(SocketId id, std::uint16_t port);
+  SysStatus listen(SocketId id, int backlog);
+  SysStatus connect(SocketId id, Endpoint remote);
+  SysResult<SocketId> accept(SocketId id, Endpoint* peer);
+  SysResult<std::vector<std::uint8_t>> read(SocketId id, std::size_t max);
+  SysResult<std::size_t> write(SocketId id, std::span<const std::uint8_t> data);
+  SysStatus shutdown(SocketId id, Shutdown how);
+  SysStatus close(SocketId id);
+  SysStatus abort(SocketId id);
+  SysStatus setsockopt(SocketId id, SocketOption opt, int value);
+  SysResult<int> getsockopt(SocketId id, SocketOption opt);
+  SysStatus setsockopt_linger(SocketId id, bool on, int seconds);
+  unsigned events(SocketId id) const;
+  SysResult<std::size_t> unread_bytes(SocketId id) const;
+  SysResult<std::size_t> unsent_bytes(SocketId id) const;
+  SysResult<Endpoint> local_endpoint(SocketId id) const;
+  SysResult<Endpoint> remote_endpoint(SocketId id) const;
+  std::optional<Snapshot> snapshot(SocketId id) const;
+  std::optional<Stack::ListenQueues> listen_queues(SocketId id) const;
+
+  const StackConfig& config() const { return config_; }
+  const StackCounters& counters() const { return counters_; }
+  void set_invariant_handler(InvariantHandler h) { invariant_handler_ = std::move(h); }
+
+ private:
+  // engine.cc
+  Tcb* find(const FourTuple& t);
+  Tcb& create_tcb(const FourTuple& tuple);
+  void delete_tcb(Tcb& t, int error_for_user);
+  void transition(Tcb& t, State to);
+  void reschedule(Tcb& t);
+  void settle(Tcb& t);  // reschedule + invariants, after anything that changed t
+  void on_segment(const Segment& seg);
+  Socket* sock(SocketId s);
+  const Socket* sock(SocketId s) const;
+  bool port_in_use(std::uint16_t port) const;
+
+  // listen.cc
+  void listen_segment_arrives(Socket& s, const Segment& seg);
+  void spawn_from_syn(Socket& s, const Segment& seg);
+  void complete_from_cookie(Socket& s, const Segment& seg);
+  bool enter_accept_queue(Tcb& t);  // false when the accept queue is full
+  void detach_from_listener(Tcb& t);
+  void close_listener(Socket& s);
+
+  // segment_arrives.cc
+  void segment_arrives(Tcb& t, const Segment& seg);
+  void syn_sent_arrives(Tcb& t, const Segment& seg);
+  void closed_arrives(const Segment& seg);
+  bool acceptable(const Tcb& t, const Segment& seg) const;
+  void process_ack(Tcb& t, const Segment& seg, bool& done);  // done: stop processing
+  void process_text_and_fin(Tcb& t, const Segment& seg);
+  void negotiate_options(Tcb& t, const Segment& syn);
+  void update_ts_recent(Tcb& t, const Segment& seg);
+  void challenge_ack(Tcb& t);
+
+  // output.cc
+  void send_syn(Tcb& t);                         // SYN or SYN,ACK with our options
+  void send_ack(Tcb& t);                         // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+  void schedule_ack(Tcb& t, bool full_segment);  // delayed ACK, or now on every 2nd segment
+  void send_rst_for(const Segment& seg);         // RFC 9293 3.10.7.1 reply to a segment
+  void send_rst(Tcb& t);                         // <SEQ=SND.NXT><CTL=RST> on abort
+  void output(Tcb& t);                           // send whatever data and FIN the windows allow
+  void retransmit_head(Tcb& t);
+  void emit(Tcb& t, std::uint8_t flags, SeqNum seq, std::span<const std::uint8_t> payload,
+            bool syn_options);
+  std::uint16_t advertised_window(Tcb& t);
+  std::uint32_t ts_now(const Tcb& t) const;
+
+  // timers.cc
+  void on_timers(Tcb& t);
+  void on_retransmission_timeout(Tcb& t);
+  void on_keepalive_timeout(Tcb& t);
+  void arm_rtx(Tcb& t);
+  void restart_keepalive(Tcb& t);
+  void enter_time_wait(Tcb& t);
+
+  // user_calls.cc
+  std::uint16_t pick_ephemeral(const std::function<bool(std::uint16_t)>& usable);  // 0: none
+  void init_connection(Tcb& t, const SocketOptions& o) const;
+  void close_connection(Tcb& t, Socket* s);
+
+  // invariants.cc
+  void check_invariants(Tcb& t);
+  void violation(const Tcb& t, const std::string& what);
+
+  StackConfig config_;
+  SecretKey isn_key_{};
+  SecretKey cookie_key_{};
+  std::uint64_t rng_state_ = 0;
+  std::uint64_t random();  // splitmix64 over rng_state_
+  Instant now_{0};
+
+  std::unordered_map<FourTuple, std::unique_ptr<Tcb>, FourTupleHash> conns_;
+  std::map<SocketId, Socket> sockets_;
+  std::unordered_map<std::uint16_t, SocketId> listeners_;  // port -> listening socket
+  SocketId next_socket_ = 3;                               // as a process's first free fd
+  std::uint16_t next_ephemeral_ = 0;
+  struct TimerKey {
+    Instant when;
+    FourTuple tuple;
+    friend bool operator<(const TimerKey& a, const TimerKey& b) {
+      if (a.when != b.when) return a.when < b.when;
+      return tuple_key(a.tuple) < tuple_key(b.tuple);
+    }
+  };
+  std::set<TimerKey> timer_index_;
+
+  // RFC 5961 section 7: challenge ACKs sent in the current one-second period.
+  Instant challenge_period_start_{-1};
+  int challenge_acks_in_period_ = 0;
+
+  std::vector<Packet> output_;
+  StackCounters counters_;
+  InvariantHandler invariant_handler_;
+};
+
+}  // namespace synack::stack

@@ -1,0 +1,173 @@
+// Segment formation (RFC 9293 3.10): SYN and SYN,ACK with options, ACKs, data and FIN within the
+// send window, RST, and the receive window we advertise.
+#include <algorithm>
+
+#include "stack/tcp/engine.h"
+
+namespace synack::stack {
+namespace {
+
+constexpr std::uint16_t kMaxUnscaledWindow = 65535;
+
+}  // namespace
+
+std::uint32_t Engine::ts_now(const Tcb& t) const {
+  // RFC 7323 5.4: a millisecond clock with a random per-connection offset.
+  return static_cast<std::uint32_t>(now_.count() / 1000) + t.ts_offset;
+}
+
+std::uint16_t Engine::advertised_window(Tcb& t) {
+  // RCV.WND follows free buffer space, but the right edge already advertised never moves left
+  // (RFC 9293 3.8.6.2.2; MUST-34 is the peer's side of the same rule).
+  const std::uint32_t free_space =
+      t.rcv_buf_cap > t.recv_buf.size()
+          ? t.rcv_buf_cap - static_cast<std::uint32_t>(t.recv_buf.size())
+          : 0;
+  const std::uint32_t promised = t.rcv_wnd();
+  const std::uint32_t unit = 1U << t.rcv_wscale;
+  std::uint32_t field = free_space >> t.rcv_wscale;
+  field = std::max(field, (promised + unit - 1) >> t.rcv_wscale);  // round the promise up
+  field = std::min<std::uint32_t>(field, kMaxUnscaledWindow);
+  const SeqNum edge = t.rcv_nxt + (field << t.rcv_wscale);
+  if (edge.after(t.rcv_adv)) t.rcv_adv = edge;
+  return static_cast<std::uint16_t>(field);
+}
+
+void Engine::emit(Tcb& t, std::uint8_t flags, SeqNum seq, std::span<const std::uint8_t> payload,
+                  bool syn_options) {
+  Segment s;
+  s.src_addr = t.tuple.local_addr;
+  s.dst_addr = t.tuple.remote_addr;
+  s.src_port = t.tuple.local_port;
+  s.dst_port = t.tuple.remote_port;
+  s.seq = seq;
+  s.flags = flags;
+  if ((flags & tcp_flag::kAck) != 0) {
+    s.ack = t.rcv_nxt;
+    t.last_ack_sent = t.rcv_nxt;
+    t.delack_deadline.reset();  // this segment carries the pending ACK
+    t.unacked_full_segments = 0;
+  }
+  if (syn_options) {
+    // RFC 7323 2.2: the window in a SYN is never scaled.
+    s.window =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(t.rcv_buf_cap, kMaxUnscaledWindow));
+    if (t.state == State::kSynReceived) t.rcv_adv = t.rcv_nxt + s.window;
+    const bool active = t.state == State::kSynSent;
+    s.options.mss = t.options.max_seg != 0 ? t.options.max_seg : config_.mss;
+    // A SYN offers what we support; a SYN,ACK only what the peer offered too.
+    if (config_.sack && (active || t.sack_permitted)) s.options.sack_permitted = true;
+    if (config_.timestamps && (active || t.timestamps)) {
+      s.options.timestamps = Timestamps{ts_now(t), active ? 0 : t.ts_recent};
+    }
+    if (active || t.wscale_ok) s.options.wscale = t.rcv_wscale;
+  } else {
+    s.window = advertised_window(t);
+    if (t.timestamps) s.options.timestamps = Timestamps{ts_now(t), t.ts_recent};
+  }
+  s.payload.assign(payload.begin(), payload.end());
+  output_.push_back(emit_segment(s));
+  ++t.segs_out;
+  ++counters_.packets_out;
+}
+
+void Engine::send_syn(Tcb& t) {
+  const std::uint8_t flags =
+      t.state == State::kSynSent ? tcp_flag::kSyn : tcp_flag::kSyn | tcp_flag::kAck;
+  emit(t, flags, t.iss, {}, /*syn_options=*/true);
+}
+
+void Engine::send_ack(Tcb& t) { emit(t, tcp_flag::kAck, t.snd_nxt, {}, false); }
+
+void Engine::schedule_ack(Tcb& t, bool full_segment) {
+  if (full_segment) ++t.unacked_full_segments;
+  // SHLD-19: acknowledge at least every second full-sized segment; MUST-40: never wait 0.5 s.
+  if (config_.delayed_ack.count() == 0 || t.unacked_full_segments >= 2) {
+    send_ack(t);
+    return;
+  }
+  if (!t.delack_deadline) t.delack_deadline = now_ + config_.delayed_ack;
+}
+
+void Engine::send_rst(Tcb& t) {
+  // RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>. Like Linux, the RST also carries ACK of
+  // RCV.NXT once the peer's ISN is known, which any receiver accepts.
+  const bool synced = t.state != State::kSynSent;
+  emit(t, synced ? tcp_flag::kRst | tcp_flag::kAck : tcp_flag::kRst, t.snd_nxt, {}, false);
+  ++counters_.resets_sent;
+}
+
+void Engine::send_rst_for(const Segment& seg) {
+  // RFC 9293 3.10.7.1: never answer a RST with a RST; otherwise
+  //   ACK set:   <SEQ=SEG.ACK><CTL=RST>
+  //   ACK clear: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+  if (seg.has(tcp_flag::kRst)) return;
+  Segment r;
+  r.src_addr = seg.dst_addr;
+  r.dst_addr = seg.src_addr;
+  r.src_port = seg.dst_port;
+  r.dst_port = seg.src_port;
+  if (seg.has(tcp_flag::kAck)) {
+    r.seq = seg.ack;
+    r.flags = tcp_flag::kRst;
+  } else {
+    r.seq = SeqNum(0);
+    r.ack = seg.seq + seg.seg_len();
+    r.flags = tcp_flag::kRst | tcp_flag::kAck;
+  }
+  output_.push_back(emit_segment(r));
+  ++counters_.packets_out;
+  ++counters_.resets_sent;
+}
+
+void Engine::output(Tcb& t) {
+  // Data and FIN flow only once the connection is synchronized and until our FIN is out.
+  if (!in_state(t.state, State::kEstablished | State::kCloseWait | State::kFinWait1 |
+                             State::kClosing | State::kLastAck)) {
+    return;
+  }
+  for (;;) {
+    const SeqNum data_end = t.fin_seq();
+    const std::uint32_t unsent = data_end.after(t.snd_nxt) ? distance(t.snd_nxt, data_end) : 0;
+    const std::uint32_t in_flight = distance(t.snd_una, t.snd_nxt);
+    const std::uint32_t room = t.snd_wnd > in_flight ? t.snd_wnd - in_flight : 0;
+    const std::uint32_t len = std::min({unsent, std::uint32_t{t.snd_mss}, room});
+    // The FIN goes with (or after) the last byte of data; it needs no window of its own.
+    const bool fin = t.fin_queued && !t.fin_sent() && t.snd_nxt + len == data_end;
+    if (len == 0 && !fin) break;
+    std::uint8_t flags = tcp_flag::kAck;
+    if (len > 0 && len == unsent) flags |= tcp_flag::kPsh;
+    if (fin) flags |= tcp_flag::kFin;
+    const auto offset = static_cast<std::ptrdiff_t>(distance(t.send_buf_seq, t.snd_nxt));
+    std::vector<std::uint8_t> bytes(t.send_buf.begin() + offset,
+                                    t.send_buf.begin() + offset + static_cast<std::ptrdiff_t>(len));
+    emit(t, flags, t.snd_nxt, bytes, false);
+    t.snd_nxt += len + (fin ? 1U : 0U);
+    if (t.snd_nxt.after(t.snd_max)) t.snd_max = t.snd_nxt;
+    if (!t.rtx_deadline) arm_rtx(t);
+    if (fin) break;
+  }
+}
+
+void Engine::retransmit_head(Tcb& t) {
+  // RFC 9293 3.10.8: send the segment at the front of the retransmission queue again.
+  ++t.retransmitted_segs;
+  ++counters_.retransmits;
+  if (in_state(t.state, State::kSynSent | State::kSynReceived)) {
+    send_syn(t);
+    return;
+  }
+  const std::uint32_t unacked_data =
+      t.fin_seq().after(t.snd_una) ? distance(t.snd_una, t.fin_seq()) : 0;
+  const std::uint32_t len = std::min<std::uint32_t>(unacked_data, t.snd_mss);
+  const bool fin = t.fin_sent() && t.snd_una + len == t.fin_seq();
+  std::uint8_t flags = tcp_flag::kAck;
+  if (fin) flags |= tcp_flag::kFin;
+  if (len > 0 && len == unacked_data) flags |= tcp_flag::kPsh;
+  const auto offset = static_cast<std::ptrdiff_t>(distance(t.send_buf_seq, t.snd_una));
+  std::vector<std::uint8_t> bytes(t.send_buf.begin() + offset,
+                                  t.send_buf.begin() + offset + static_cast<std::ptrdiff_t>(len));
+  emit(t, flags, t.snd_una, bytes, false);
+}
+
+}  // namespace synack::stack

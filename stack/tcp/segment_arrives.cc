@@ -1,0 +1,410 @@
+// SEGMENT ARRIVES for a connection that exists: SYN-SENT (RFC 9293 3.10.7.3) and the other
+// states (3.10.7.4), step by step, with RFC 5961's checks against blind attacks and RFC 1337's
+// protection of TIME-WAIT. A segment for no connection and no listener is answered by
+// closed_arrives (3.10.7.1).
+#include <algorithm>
+
+#include "stack/tcp/engine.h"
+
+namespace synack::stack {
+namespace {
+
+constexpr std::uint16_t kDefaultMss = 536;           // RFC 9293 3.7.1 (MUST-15)
+constexpr std::uint32_t kTimestampOptionBytes = 12;  // nop, nop, TS on every segment
+constexpr std::uint8_t kMaxWindowShift = 14;         // RFC 7323 2.3
+
+// The part of a segment the later steps work on: trimming an old SYN or old bytes changes the
+// sequence number, flags and payload without copying the segment.
+struct Incoming {
+  SeqNum seq;
+  std::uint8_t flags;
+  std::span<const std::uint8_t> payload;
+  bool has(std::uint8_t f) const { return (flags & f) != 0; }
+  std::uint32_t len() const {
+    return static_cast<std::uint32_t>(payload.size()) + (has(tcp_flag::kSyn) ? 1U : 0U) +
+           (has(tcp_flag::kFin) ? 1U : 0U);
+  }
+};
+
+}  // namespace
+
+void Engine::closed_arrives(const Segment& seg) {
+  // RFC 9293 3.10.7.1: no TCB and no listener. Answer anything but a RST with a RST.
+  send_rst_for(seg);
+}
+
+void Engine::negotiate_options(Tcb& t, const Segment& syn) {
+  const TcpOptions& o = syn.options;
+  t.peer_mss = o.mss.value_or(kDefaultMss);
+  const std::uint16_t ours = t.options.max_seg != 0 ? t.options.max_seg : config_.mss;
+  // RFC 7323 2.2: window scaling only when both SYNs carry the option; the peer's shift is
+  // capped at 14 (2.3). A SYN,ACK carries it only if our SYN did (we always offer it).
+  t.wscale_ok = o.wscale.has_value();
+  t.snd_wscale = t.wscale_ok ? std::min(*o.wscale, kMaxWindowShift) : 0;
+  t.rcv_wscale = t.wscale_ok ? config_.wscale : 0;
+  t.timestamps = config_.timestamps && o.timestamps.has_value();
+  if (t.timestamps) t.ts_recent = o.timestamps->val;
+  t.sack_permitted = config_.sack && o.sack_permitted;
+  // The payload we send: the peer's MSS (MUST-16: its MSS option bounds what it receives), our
+  // own limit, less the timestamp option that rides on every segment (RFC 6691).
+  const std::uint16_t mss = std::min(t.peer_mss, ours);
+  t.snd_mss = static_cast<std::uint16_t>(
+      t.timestamps && mss > kTimestampOptionBytes + 1 ? mss - kTimestampOptionBytes : mss);
+}
+
+void Engine::update_ts_recent(Tcb& t, const Segment& seg) {
+  // RFC 7323 4.3: TS.Recent follows the TSval of segments covering Last.ACK.sent.
+  if (!t.timestamps || !seg.options.timestamps) return;
+  if (seg.seq.before_eq(t.last_ack_sent) &&
+      static_cast<std::int32_t>(seg.options.timestamps->val - t.ts_recent) >= 0) {
+    t.ts_recent = seg.options.timestamps->val;
+  }
+}
+
+void Engine::challenge_ack(Tcb& t) {
+  // RFC 5961 3.2 / 4.2, rate-limited as section 7 allows: at most challenge_ack_limit per
+  // second across the stack.
+  if (challenge_period_start_.count() < 0 || now_ - challenge_period_start_ >= 1s) {
+    challenge_period_start_ = now_;
+    challenge_acks_in_period_ = 0;
+  }
+  if (challenge_acks_in_period_ >= config_.challenge_ack_limit) {
+    ++counters_.challenge_acks_suppressed;
+    return;
+  }
+  ++challenge_acks_in_period_;
+  ++counters_.challenge_acks;
+  send_ack(t);
+}
+
+bool Engine::acceptable(const Tcb& t, const Segment& seg) const {
+  // RFC 9293 3.10.7.4, first step, table 6.
+  const std::uint32_t len = seg.seg_len();
+  const std::uint32_t wnd = t.rcv_wnd();
+  if (len == 0) return wnd == 0 ? seg.seq == t.rcv_nxt : seg.seq.in_window(t.rcv_nxt, wnd);
+  if (wnd == 0) {
+    // MUST-66: with a zero window, RSTs and ACKs must still be processed; a segment at
+    // RCV.NXT gets through this test and its text is trimmed away later.
+    return seg.seq == t.rcv_nxt;
+  }
+  return seg.seq.in_window(t.rcv_nxt, wnd) || (seg.seq + len - 1).in_window(t.rcv_nxt, wnd);
+}
+
+void Engine::syn_sent_arrives(Tcb& t, const Segment& seg) {
+  // First, check the ACK bit.
+  bool ack_ok = false;
+  if (seg.has(tcp_flag::kAck)) {
+    if (seg.ack.before_eq(t.iss) || seg.ack.after(t.snd_nxt)) {
+      send_rst_for(seg);  // <SEQ=SEG.ACK><CTL=RST>, unless it is a RST itself
+      return;
+    }
+    ack_ok = true;  // SND.UNA < SEG.ACK =< SND.NXT
+  }
+  // Second, check the RST bit: only a RST whose ACK acknowledges our SYN is believed.
+  if (seg.has(tcp_flag::kRst)) {
+    ++counters_.resets_received;
+    if (ack_ok) delete_tcb(t, ECONNREFUSED);
+    return;
+  }
+  // (Third, security: no compartments here.) Fourth, check the SYN bit.
+  if (!seg.has(tcp_flag::kSyn)) return;  // fifth: neither SYN nor RST
+  t.irs = seg.seq;
+  t.rcv_nxt = seg.seq + 1;
+  negotiate_options(t, seg);
+  update_ts_recent(t, seg);
+  t.rcv_adv = t.rcv_nxt;  // set properly by the first window we advertise
+  // The window of a SYN is never scaled (RFC 7323 2.2).
+  t.snd_wnd = seg.window;
+  t.max_snd_wnd = t.snd_wnd;
+  t.snd_wl1 = seg.seq;
+  t.snd_wl2 = seg.ack;
+  if (ack_ok) t.snd_una = seg.ack;
+  // Text on a SYN is not taken (see user_calls.cc: the peer retransmits it once we are
+  // established, as it would for a Linux host without TCP Fast Open).
+  if (t.syn_acked()) {
+    transition(t, State::kEstablished);
+    ++counters_.connections_established;
+    t.rtx_deadline.reset();
+    t.retransmits = 0;
+    t.rto = config_.initial_rto;
+    send_ack(t);
+    restart_keepalive(t);
+    output(t);  // data written while connecting
+    return;
+  }
+  // Simultaneous open (MUST-10): SYN-SENT -> SYN-RECEIVED, and our SYN becomes a SYN,ACK.
+  transition(t, State::kSynReceived);
+  send_syn(t);
+}
+
+void Engine::segment_arrives(Tcb& t, const Segment& seg) {
+  if (t.state == State::kSynSent) {
+    syn_sent_arrives(t, seg);
+    return;
+  }
+  Incoming in{seg.seq, seg.flags, seg.payload};
+
+  if (t.state == State::kSynReceived && seg.has(tcp_flag::kSyn) && seg.seq == t.irs) {
+    if (!seg.has(tcp_flag::kAck)) {
+      // The peer's SYN again: our SYN,ACK was lost. Answer it at once (as Linux does) rather
+      // than with the bare ACK of the first step, which a SYN-SENT peer would drop.
+      if (!seg.has(tcp_flag::kRst)) send_syn(t);
+      return;
+    }
+    // A SYN,ACK in SYN-RECEIVED (simultaneous open): the SYN lies before the window; trim it
+    // (3.10.7.4, first step) and go on with the ACK.
+    in.seq = seg.seq + 1;
+    in.flags = static_cast<std::uint8_t>(in.flags & ~tcp_flag::kSyn);
+  }
+
+  if (t.state == State::kTimeWait && seg.has(tcp_flag::kSyn) &&
+      !seg.has(tcp_flag::kAck | tcp_flag::kRst) && seg.seq.after(t.rcv_nxt) &&
+      listeners_.count(t.tuple.local_port) != 0) {
+    // MAY-2: a SYN beyond the old connection's sequence space may reopen it from TIME-WAIT
+    // (as Linux does; RFC 6191 with sequence numbers). The old incarnation goes; the listener
+    // takes the SYN.
+    delete_tcb(t, 0);  // `seg` belongs to the caller, not to t
+    on_segment(seg);
+    return;
+  }
+
+  // First, check the sequence number.
+  Segment view_for_test;
+  const bool trimmed_syn = in.seq != seg.seq;
+  bool ok = false;
+  if (trimmed_syn) {
+    view_for_test.seq = in.seq;
+    view_for_test.flags = in.flags;
+    view_for_test.payload.assign(in.payload.begin(), in.payload.end());
+    ok = acceptable(t, view_for_test);
+  } else {
+    ok = acceptable(t, seg);
+  }
+  if (!ok) {
+    if (!seg.has(tcp_flag::kRst)) {
+      // TIME-WAIT: a retransmitted FIN is acknowledged and restarts the 2*MSL wait.
+      if (t.state == State::kTimeWait && seg.has(tcp_flag::kFin)) enter_time_wait(t);
+      send_ack(t);
+    }
+    return;
+  }
+  update_ts_recent(t, seg);
+  if (in_state(t.state, kSynchronized)) restart_keepalive(t);  // any segment proves liveness
+
+  // Second, check the RST bit (RFC 5961 3.2): only an exact RST resets; an in-window one gets a
+  // challenge ACK.
+  if (in.has(tcp_flag::kRst)) {
+    ++counters_.resets_received;
+    if (in.seq != t.rcv_nxt) {
+      challenge_ack(t);
+      return;
+    }
+    switch (t.state) {
+      case State::kSynReceived:
+        if (t.passive_open) {
+          // MUST-11: a passive open returns to LISTEN; the listener itself is untouched, so
+          // this half-open connection simply disappears from its SYN queue.
+          transition(t, State::kListen);
+          delete_tcb(t, 0);
+        } else {
+          delete_tcb(t, ECONNREFUSED);
+        }
+        return;
+      case State::kEstablished:
+      case State::kFinWait1:
+      case State::kFinWait2:
+      case State::kCloseWait:
+        delete_tcb(t, ECONNRESET);  // MUST-12: the application is told
+        return;
+      case State::kClosing:
+      case State::kLastAck:
+        delete_tcb(t, 0);
+        return;
+      default:
+        // TIME-WAIT: RFC 1337, a RST must not assassinate TIME-WAIT (a deviation from RFC
+        // 9293's "enter CLOSED", as Linux with tcp_rfc1337 set): drop it.
+        return;
+    }
+  }
+
+  // Fourth, check the SYN bit (RFC 5961 4.2): any SYN here gets a challenge ACK.
+  if (in.has(tcp_flag::kSyn)) {
+    if (t.state == State::kSynReceived && t.passive_open) {
+      // A different SYN inside the window: RFC 9293 returns the connection to LISTEN.
+      transition(t, State::kListen);
+      delete_tcb(t, 0);
+      return;
+    }
+    challenge_ack(t);
+    return;
+  }
+
+  // Fifth, check the ACK field.
+  if (!in.has(tcp_flag::kAck)) return;
+  Segment ack_view;
+  ack_view.seq = in.seq;
+  ack_view.ack = seg.ack;
+  ack_view.window = seg.window;
+  ack_view.flags = in.flags;
+  bool done = false;
+  process_ack(t, ack_view, done);
+  if (done) return;
+
+  // Sixth, the URG bit: urgent data is the data path's (issue 5); the pointer is ignored here.
+  // Seventh and eighth: the text and the FIN.
+  Segment text_view;
+  text_view.seq = in.seq;
+  text_view.flags = in.flags;
+  text_view.payload.assign(in.payload.begin(), in.payload.end());
+  process_text_and_fin(t, text_view);
+}
+
+void Engine::process_ack(Tcb& t, const Segment& seg, bool& done) {
+  if (t.state == State::kSynReceived) {
+    if (!(t.snd_una.before(seg.ack) && seg.ack.before_eq(t.snd_nxt))) {
+      send_rst_for(seg);  // <SEQ=SEG.ACK><CTL=RST>
+      done = true;        // the segment is dropped (the connection stays)
+      return;
+    }
+    if (t.passive_open && !enter_accept_queue(t)) {
+      ++counters_.accept_queue_drops;
+      if (config_.accept_overflow == AcceptOverflow::kReset) {
+        send_rst_for(seg);
+        transition(t, State::kListen);
+        delete_tcb(t, 0);
+      }
+      // kDrop: ignore the ACK; the SYN,ACK timer keeps running and the peer will retry.
+      done = true;
+      return;
+    }
+    transition(t, State::kEstablished);
+    ++counters_.connections_established;
+    t.snd_una = seg.ack;
+    t.snd_wnd = std::uint32_t{seg.window} << t.snd_wscale;
+    t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
+    t.snd_wl1 = seg.seq;
+    t.snd_wl2 = seg.ack;
+    t.rtx_deadline.reset();
+    t.retransmits = 0;
+    t.rto = config_.initial_rto;
+    restart_keepalive(t);
+    if (t.fin_queued) {
+      // CLOSE was called in SYN-RECEIVED with data pending: the FIN goes now.
+      transition(t, State::kFinWait1);
+    }
+  }
+
+  // RFC 5961 5.2: an ACK is acceptable only within [SND.UNA - MAX.SND.WND, SND.NXT].
+  if (seg.ack.after(t.snd_nxt) || seg.ack.before(t.snd_una - t.max_snd_wnd)) {
+    send_ack(t);
+    done = true;
+    return;
+  }
+  if (t.snd_una.before(seg.ack)) {
+    // New data (or our FIN) acknowledged: drop it from the retransmission queue.
+    const std::uint32_t acked_bytes = std::min<std::uint32_t>(
+        distance(t.send_buf_seq, seg.ack), static_cast<std::uint32_t>(t.send_buf.size()));
+    t.send_buf.erase(t.send_buf.begin(), t.send_buf.begin() + acked_bytes);
+    t.send_buf_seq += acked_bytes;
+    t.snd_una = seg.ack;
+    if (t.snd_nxt.before(t.snd_una)) t.snd_nxt = t.snd_una;
+    t.retransmits = 0;
+    t.rto = config_.initial_rto;  // RTT sampling is the data path's (RFC 6298, issue 5)
+    t.rtx_deadline.reset();
+    if (t.snd_una.before(t.snd_max)) arm_rtx(t);
+  }
+  // Window update, guarded by SND.WL1 / SND.WL2 against old segments.
+  if (t.snd_wl1.before(seg.seq) || (t.snd_wl1 == seg.seq && t.snd_wl2.before_eq(seg.ack))) {
+    t.snd_wnd = std::uint32_t{seg.window} << t.snd_wscale;
+    t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
+    t.snd_wl1 = seg.seq;
+    t.snd_wl2 = seg.ack;
+  }
+
+  switch (t.state) {
+    case State::kFinWait1:
+      if (t.fin_acked()) {
+        transition(t, State::kFinWait2);
+        // An orphan cannot wait forever for the peer's FIN (Linux tcp_fin_timeout).
+        if (t.owner < 0) t.fin_wait2_deadline = now_ + config_.fin_timeout;
+      }
+      break;
+    case State::kClosing:
+      if (t.fin_acked()) {
+        enter_time_wait(t);
+      } else {
+        done = true;  // otherwise, ignore the segment
+      }
+      return;
+    case State::kLastAck:
+      if (t.fin_acked()) {
+        delete_tcb(t, 0);
+        done = true;
+      }
+      return;
+    default:
+      break;
+  }
+  output(t);  // the ACK may have opened the window
+}
+
+void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
+  if (!in_state(t.state, State::kEstablished | State::kFinWait1 | State::kFinWait2)) {
+    return;  // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer already sent its FIN
+  }
+  if (seg.seq.after(t.rcv_nxt)) {
+    // Beyond RCV.NXT: out-of-order. Queueing it (SHLD-31) is the data path's; for now drop the
+    // text and say where we are with an immediate duplicate ACK (MAY-13).
+    if (!seg.payload.empty() || seg.has(tcp_flag::kFin)) send_ack(t);
+    return;
+  }
+  // Trim what we already have; keep what fits the window.
+  const std::uint32_t skip = distance(seg.seq, t.rcv_nxt);
+  const auto have = static_cast<std::uint32_t>(seg.payload.size());
+  std::uint32_t take = 0;
+  if (skip < have) take = std::min(have - skip, t.rcv_wnd());
+  const bool fin_here = seg.has(tcp_flag::kFin) && skip <= have && skip + take == have;
+  if (take > 0) {
+    t.recv_buf.insert(t.recv_buf.end(), seg.payload.begin() + skip,
+                      seg.payload.begin() + skip + take);
+    t.rcv_nxt += take;
+  }
+  if (fin_here) {
+    // Eighth, the FIN: advance RCV.NXT over it, acknowledge, and tell the user.
+    t.rcv_nxt += 1;
+    t.fin_received = true;
+    switch (t.state) {
+      case State::kEstablished:
+        transition(t, State::kCloseWait);
+        break;
+      case State::kFinWait1:
+        if (t.fin_acked()) {
+          enter_time_wait(t);
+        } else {
+          transition(t, State::kClosing);
+        }
+        break;
+      case State::kFinWait2:
+        enter_time_wait(t);
+        break;
+      default:
+        break;
+    }
+    // Like data, the FIN's ACK may wait for the application's reply (the "three-way close":
+    // close() at once puts our FIN on the same segment) but never longer than the delayed-ACK
+    // timeout. In TIME-WAIT nothing else will come: acknowledge at once.
+    if (t.state == State::kTimeWait) {
+      send_ack(t);
+    } else {
+      schedule_ack(t, false);
+    }
+    return;
+  }
+  if (take > 0) {
+    schedule_ack(t, take >= t.snd_mss);
+  } else if (have > 0) {
+    send_ack(t);  // nothing new (a duplicate or no room): tell the peer where we are
+  }
+}
+
+}  // namespace synack::stack

@@ -1,0 +1,88 @@
+// A read-only picture of one connection, for invariant checkers and tcpi_* assertions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "stack/config.h"
+#include "stack/tcp/state.h"
+#include "stack/wire/seq.h"
+
+namespace synack::stack {
+
+struct Snapshot {
+  State state = State::kClosed;
+  std::uint32_t local_addr = 0;
+  std::uint16_t local_port = 0;
+  std::uint32_t remote_addr = 0;
+  std::uint16_t remote_port = 0;
+  bool passive_open = false;  // came from a listener
+  bool orphan = false;        // the application has closed its socket
+
+  // RFC 9293 3.3.1 send and receive sequence variables.
+  SeqNum iss, irs;
+  SeqNum snd_una, snd_nxt, snd_max;  // snd_max: highest sequence number sent
+  std::uint32_t snd_wnd = 0;         // scaled
+  std::uint32_t max_snd_wnd = 0;     // RFC 5961 5.2 MAX.SND.WND
+  SeqNum snd_wl1, snd_wl2;
+  SeqNum rcv_nxt;
+  std::uint32_t rcv_wnd = 0;
+  SeqNum rcv_adv;  // right edge of the window last advertised: RCV.NXT + RCV.WND at that time
+
+  // Negotiated options.
+  std::uint16_t snd_mss = 0;    // largest payload we send
+  std::uint8_t snd_wscale = 0;  // shift applied to the peer's windows
+  std::uint8_t rcv_wscale = 0;  // shift applied to the windows we advertise
+  bool timestamps = false;
+  bool sack_permitted = false;
+
+  // Queues.
+  std::uint32_t send_queue = 0;  // bytes written and not yet acknowledged
+  std::uint32_t recv_queue = 0;  // bytes received and not yet read
+  std::uint32_t snd_buf = 0;
+  std::uint32_t rcv_buf = 0;
+  bool fin_queued = false;  // the application has shut down its sending side
+  bool fin_received = false;
+
+  // Timers: deadlines of those running.
+  std::optional<Instant> rtx_deadline;        // retransmission (SYN, SYN-ACK, data, FIN)
+  std::optional<Instant> time_wait_deadline;  // 2*MSL
+  std::optional<Instant> fin_wait2_deadline;  // orphaned FIN-WAIT-2
+  std::optional<Instant> keepalive_deadline;
+  std::optional<Instant> delack_deadline;
+  Duration rto{0};
+  int retransmits = 0;  // consecutive retransmissions of the current head (backoff)
+  int keepalive_probes_sent = 0;
+
+  // Per-connection counters.
+  std::uint64_t segs_in = 0;
+  std::uint64_t segs_out = 0;
+  std::uint64_t retransmitted_segs = 0;
+};
+
+// Stack-wide counters (what `nstat` would show on Linux).
+struct StackCounters {
+  std::uint64_t packets_in = 0;
+  std::uint64_t packets_out = 0;
+  std::uint64_t bad_checksum = 0;  // dropped: IPv4 or TCP checksum does not verify
+  std::uint64_t malformed = 0;     // dropped: did not parse
+  std::uint64_t not_for_us = 0;    // dropped: another protocol or destination address
+  std::uint64_t resets_sent = 0;
+  std::uint64_t resets_received = 0;
+  std::uint64_t challenge_acks = 0;             // RFC 5961 challenge ACKs sent
+  std::uint64_t challenge_acks_suppressed = 0;  // over the rate limit
+  std::uint64_t syn_queue_drops = 0;            // SYNs dropped: queue full and cookies off
+  std::uint64_t accept_queue_drops = 0;         // handshakes completed into a full accept queue
+  std::uint64_t cookies_sent = 0;
+  std::uint64_t cookies_valid = 0;
+  std::uint64_t cookies_invalid = 0;
+  std::uint64_t active_opens = 0;
+  std::uint64_t passive_opens = 0;
+  std::uint64_t connections_established = 0;
+  std::uint64_t retransmits = 0;
+  std::uint64_t timeouts = 0;  // connections dropped by a retransmission timeout
+  std::uint64_t keepalive_timeouts = 0;
+  std::uint64_t invariant_violations = 0;
+};
+
+}  // namespace synack::stack

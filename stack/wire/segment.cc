@@ -1,0 +1,296 @@
+#include "stack/wire/segment.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+
+#include "stack/wire/checksum.h"
+
+namespace synack::stack {
+namespace {
+
+using ConstBytes = std::span<const std::uint8_t>;
+using MutableBytes = std::span<std::uint8_t>;
+
+// Field offsets in the fixed IPv4 header (RFC 791 section 3.1).
+constexpr std::size_t kIpVersionIhl = 0;
+constexpr std::size_t kIpTotalLength = 2;
+constexpr std::size_t kIpFlagsFragment = 6;
+constexpr std::size_t kIpTtl = 8;
+constexpr std::size_t kIpProtocol = 9;
+constexpr std::size_t kIpChecksum = 10;
+constexpr std::size_t kIpSrc = 12;
+constexpr std::size_t kIpDst = 16;
+constexpr std::size_t kIpMinHeader = 20;
+
+constexpr std::uint8_t kIpVersion4 = 4;
+constexpr std::uint8_t kIpVersionIhlNoOptions = 0x45;   // version 4, IHL 5
+constexpr std::uint8_t kIpProtoTcp = 6;                 // RFC 790 / IANA protocol numbers
+constexpr std::uint16_t kIpFlagDontFragment = 0x4000;   // RFC 791 section 3.1, flags bit 1
+constexpr std::uint16_t kIpFlagMoreFragments = 0x2000;  // flags bit 2
+constexpr std::uint16_t kIpFragmentOffsetMask = 0x1fff;
+constexpr std::uint8_t kIpDefaultTtl = 64;  // RFC 1700 / Linux's net.ipv4.ip_default_ttl
+
+// Field offsets in the fixed TCP header (RFC 9293 section 3.1, figure 1).
+constexpr std::size_t kTcpSrcPort = 0;
+constexpr std::size_t kTcpDstPort = 2;
+constexpr std::size_t kTcpSeq = 4;
+constexpr std::size_t kTcpAck = 8;
+constexpr std::size_t kTcpDataOffset = 12;  // high nibble, in 32-bit words
+constexpr std::size_t kTcpFlags = 13;
+constexpr std::size_t kTcpWindow = 14;
+constexpr std::size_t kTcpChecksum = 16;
+constexpr std::size_t kTcpUrgentPointer = 18;
+constexpr std::size_t kTcpMinHeader = 20;
+constexpr std::size_t kTcpMaxOptionSpace = 40;  // data offset is at most 15 words
+
+// Option kinds (RFC 9293 section 3.1, RFC 7323, RFC 2018) and the lengths the stack decodes.
+constexpr std::uint8_t kOptEol = 0;
+constexpr std::uint8_t kOptNop = 1;
+constexpr std::uint8_t kOptMss = 2;
+constexpr std::uint8_t kOptWindowScale = 3;
+constexpr std::uint8_t kOptSackPermitted = 4;
+constexpr std::uint8_t kOptSack = 5;
+constexpr std::uint8_t kOptTimestamps = 8;
+
+constexpr std::size_t kOptMssLength = 4;
+constexpr std::size_t kOptWindowScaleLength = 3;
+constexpr std::size_t kOptSackPermittedLength = 2;
+constexpr std::size_t kOptTimestampsLength = 10;
+constexpr std::size_t kOptSackBaseLength = 2;
+constexpr std::size_t kSackBlockLength = 8;
+constexpr std::size_t kMaxSackBlocks = 4;
+
+// Big-endian access. Callers check bounds first.
+std::uint16_t get16(ConstBytes b, std::size_t at) {
+  return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
+}
+
+std::uint32_t get32(ConstBytes b, std::size_t at) {
+  return (std::uint32_t{get16(b, at)} << 16) | get16(b, at + 2);
+}
+
+void set16(MutableBytes b, std::size_t at, std::uint16_t v) {
+  b[at] = static_cast<std::uint8_t>(v >> 8);
+  b[at + 1] = static_cast<std::uint8_t>(v & 0xff);
+}
+
+void set32(MutableBytes b, std::size_t at, std::uint32_t v) {
+  set16(b, at, static_cast<std::uint16_t>(v >> 16));
+  set16(b, at + 2, static_cast<std::uint16_t>(v & 0xffff));
+}
+
+void push_bytes(std::vector<std::uint8_t>& out, std::initializer_list<std::uint8_t> bytes) {
+  out.insert(out.end(), bytes);
+}
+
+void push16(std::vector<std::uint8_t>& out, std::uint16_t v) {
+  push_bytes(out, {static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v & 0xff)});
+}
+
+void push32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  push16(out, static_cast<std::uint16_t>(v >> 16));
+  push16(out, static_cast<std::uint16_t>(v & 0xffff));
+}
+
+constexpr std::uint8_t as_byte(std::size_t v) { return static_cast<std::uint8_t>(v); }
+
+// Records one option whose kind and length byte are already validated; `body` is what follows
+// the length byte. A known kind with the wrong length is ignored, as is an unknown kind (RFC 9293
+// section 3.1, MUST-6). A later copy of an option replaces an earlier one.
+void decode_option(std::uint8_t kind, ConstBytes body, TcpOptions& out) {
+  const std::size_t length = body.size() + 2;
+  switch (kind) {
+    case kOptMss:
+      if (length == kOptMssLength) out.mss = get16(body, 0);
+      break;
+    case kOptWindowScale:
+      if (length == kOptWindowScaleLength) out.wscale = body[0];
+      break;
+    case kOptSackPermitted:
+      if (length == kOptSackPermittedLength) out.sack_permitted = true;
+      break;
+    case kOptTimestamps:
+      if (length == kOptTimestampsLength) {
+        out.timestamps = Timestamps{get32(body, 0), get32(body, 4)};
+      }
+      break;
+    case kOptSack: {
+      const std::size_t blocks = body.size() / kSackBlockLength;
+      if (body.size() % kSackBlockLength != 0 || blocks == 0 || blocks > kMaxSackBlocks) break;
+      out.sack.clear();
+      for (std::size_t i = 0; i < body.size(); i += kSackBlockLength) {
+        out.sack.push_back({SeqNum(get32(body, i)), SeqNum(get32(body, i + 4))});
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// Walks the option space strictly (RFC 9293 section 3.1): EOL ends the list, NOP is one byte,
+// every other kind has a length byte that counts kind and length, is at least 2 and stays inside
+// the header. MUST-7: an illegal length is reported, never read past. Returns false on any
+// violation.
+bool parse_options(ConstBytes space, TcpOptions& out) {
+  std::size_t at = 0;
+  while (at < space.size()) {
+    const std::uint8_t kind = space[at];
+    if (kind == kOptEol) return true;  // the rest is padding
+    if (kind == kOptNop) {
+      ++at;
+      continue;
+    }
+    if (at + 1 >= space.size()) return false;  // no room for the length byte
+    const std::size_t length = space[at + 1];
+    if (length < 2 || length > space.size() - at) return false;
+    decode_option(kind, space.subspan(at + 2, length - 2), out);
+    at += length;
+  }
+  return true;
+}
+
+// The option bytes in Linux's layout (net/ipv4/tcp_output.c, tcp_options_write): every option is
+// packed into whole 32-bit words with leading NOPs, so the result is always a multiple of 4:
+//   MSS                 02 04 mss
+//   sackOK + TS         04 02 08 0a val ecr      (TS alone: 01 01 08 0a val ecr)
+//   sackOK without TS   01 01 04 02
+//   window scale        01 03 03 ws
+//   SACK blocks         01 01 05 len blocks...
+// SACK blocks that do not fit in the 40 bytes of option space are dropped from the end, as Linux
+// does (with timestamps, three blocks fit; in a full SYN, two).
+std::vector<std::uint8_t> encode_options(const TcpOptions& o) {
+  std::vector<std::uint8_t> out;
+  if (o.mss) {
+    push_bytes(out, {kOptMss, as_byte(kOptMssLength)});
+    push16(out, *o.mss);
+  }
+  if (o.timestamps) {
+    if (o.sack_permitted) {
+      push_bytes(out, {kOptSackPermitted, as_byte(kOptSackPermittedLength)});
+    } else {
+      push_bytes(out, {kOptNop, kOptNop});
+    }
+    push_bytes(out, {kOptTimestamps, as_byte(kOptTimestampsLength)});
+    push32(out, o.timestamps->val);
+    push32(out, o.timestamps->ecr);
+  } else if (o.sack_permitted) {
+    push_bytes(out, {kOptNop, kOptNop, kOptSackPermitted, as_byte(kOptSackPermittedLength)});
+  }
+  if (o.wscale) {
+    push_bytes(out, {kOptNop, kOptWindowScale, as_byte(kOptWindowScaleLength), *o.wscale});
+  }
+  // Two NOPs, kind and length, then the blocks.
+  const std::size_t room = kTcpMaxOptionSpace - out.size();
+  const std::size_t fit = room < 4 ? 0 : (room - 4) / kSackBlockLength;
+  const std::size_t blocks = std::min({o.sack.size(), kMaxSackBlocks, fit});
+  if (blocks > 0) {
+    push_bytes(
+        out, {kOptNop, kOptNop, kOptSack, as_byte(kOptSackBaseLength + blocks * kSackBlockLength)});
+    for (std::size_t i = 0; i < blocks; ++i) {
+      push32(out, o.sack[i].left.value());
+      push32(out, o.sack[i].right.value());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// Checks run in the order the layers are peeled: the IPv4 header's structure (kMalformed), its
+// protocol (kNotTcp), fragmentation (kMalformed), the TCP header's structure and options
+// (kMalformed). Only a packet that parses completely is checked against its checksums, so on
+// kBadChecksum `out` holds the whole (untrustworthy) segment, useful for logging.
+ParseStatus parse_segment(std::span<const std::uint8_t> ip_packet, Segment& out) {
+  out = Segment{};
+  if (ip_packet.size() < kIpMinHeader) return ParseStatus::kMalformed;
+  const std::uint8_t version_ihl = ip_packet[kIpVersionIhl];
+  if ((version_ihl >> 4) != kIpVersion4) return ParseStatus::kMalformed;
+  const std::size_t ip_header_length = std::size_t{version_ihl & 0x0fU} * 4;
+  if (ip_header_length < kIpMinHeader || ip_header_length > ip_packet.size()) {
+    return ParseStatus::kMalformed;
+  }
+  const std::size_t total_length = get16(ip_packet, kIpTotalLength);
+  if (total_length < ip_header_length || total_length > ip_packet.size()) {
+    return ParseStatus::kMalformed;
+  }
+  // Bytes past the total length (Ethernet minimum-frame padding, say) are not part of the packet.
+  const ConstBytes packet = ip_packet.first(total_length);
+  if (packet[kIpProtocol] != kIpProtoTcp) return ParseStatus::kNotTcp;
+  // The stack does no reassembly (RFC 791 section 3.2); a fragment cannot be a whole segment.
+  const std::uint16_t flags_fragment = get16(packet, kIpFlagsFragment);
+  if ((flags_fragment & kIpFlagMoreFragments) != 0 ||
+      (flags_fragment & kIpFragmentOffsetMask) != 0) {
+    return ParseStatus::kMalformed;
+  }
+  const bool ip_checksum_ok = internet_checksum(packet.first(ip_header_length)) == 0;
+  out.src_addr = get32(packet, kIpSrc);
+  out.dst_addr = get32(packet, kIpDst);
+
+  const ConstBytes tcp = packet.subspan(ip_header_length);
+  if (tcp.size() < kTcpMinHeader) return ParseStatus::kMalformed;
+  const std::size_t tcp_header_length = static_cast<std::size_t>(tcp[kTcpDataOffset] >> 4) * 4;
+  if (tcp_header_length < kTcpMinHeader || tcp_header_length > tcp.size()) {
+    return ParseStatus::kMalformed;
+  }
+  out.src_port = get16(tcp, kTcpSrcPort);
+  out.dst_port = get16(tcp, kTcpDstPort);
+  out.seq = SeqNum(get32(tcp, kTcpSeq));
+  out.ack = SeqNum(get32(tcp, kTcpAck));
+  out.flags = tcp[kTcpFlags];
+  out.window = get16(tcp, kTcpWindow);
+  out.urgent_pointer = get16(tcp, kTcpUrgentPointer);
+  if (!parse_options(tcp.subspan(kTcpMinHeader, tcp_header_length - kTcpMinHeader), out.options)) {
+    return ParseStatus::kMalformed;
+  }
+  const ConstBytes payload = tcp.subspan(tcp_header_length);
+  out.payload.assign(payload.begin(), payload.end());
+
+  const bool tcp_checksum_ok = tcp_checksum(out.src_addr, out.dst_addr, tcp) == 0;
+  return ip_checksum_ok && tcp_checksum_ok ? ParseStatus::kOk : ParseStatus::kBadChecksum;
+}
+
+std::vector<std::uint8_t> emit_segment(const Segment& s) {
+  const std::vector<std::uint8_t> options = encode_options(s.options);
+  const std::size_t tcp_header_length = kTcpMinHeader + options.size();
+  const std::size_t total_length = kIpMinHeader + tcp_header_length + s.payload.size();
+  if (total_length > 0xffff) {
+    throw std::length_error("segment of " + std::to_string(total_length) +
+                            " bytes does not fit in an IPv4 packet");
+  }
+  std::vector<std::uint8_t> out(total_length, 0);
+  const MutableBytes ip = MutableBytes(out).first(kIpMinHeader);
+  const MutableBytes tcp = MutableBytes(out).subspan(kIpMinHeader);
+
+  // IPv4 (RFC 791 section 3.1): TOS, identification and fragment offset stay zero. Id 0 with DF
+  // is what Linux sends for a connected TCP socket (RFC 6864 section 4.1: the id of an atomic
+  // datagram has no meaning).
+  ip[kIpVersionIhl] = kIpVersionIhlNoOptions;
+  set16(ip, kIpTotalLength, static_cast<std::uint16_t>(total_length));
+  set16(ip, kIpFlagsFragment, kIpFlagDontFragment);
+  ip[kIpTtl] = kIpDefaultTtl;
+  ip[kIpProtocol] = kIpProtoTcp;
+  set32(ip, kIpSrc, s.src_addr);
+  set32(ip, kIpDst, s.dst_addr);
+  set16(ip, kIpChecksum, internet_checksum(ip));
+
+  // TCP (RFC 9293 section 3.1); the reserved bits stay zero.
+  set16(tcp, kTcpSrcPort, s.src_port);
+  set16(tcp, kTcpDstPort, s.dst_port);
+  set32(tcp, kTcpSeq, s.seq.value());
+  set32(tcp, kTcpAck, s.ack.value());
+  tcp[kTcpDataOffset] = static_cast<std::uint8_t>((tcp_header_length / 4) << 4);
+  tcp[kTcpFlags] = s.flags;
+  set16(tcp, kTcpWindow, s.window);
+  set16(tcp, kTcpUrgentPointer, s.urgent_pointer);
+  std::copy(options.begin(), options.end(), tcp.begin() + kTcpMinHeader);
+  std::copy(s.payload.begin(), s.payload.end(),
+            tcp.begin() + static_cast<std::ptrdiff_t>(tcp_header_length));
+  set16(tcp, kTcpChecksum, tcp_checksum(s.src_addr, s.dst_addr, tcp));
+  return out;
+}
+
+}  // namespace synack::stack
