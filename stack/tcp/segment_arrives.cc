@@ -390,13 +390,13 @@ void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
       default:
         break;
     }
-    // Like data, the FIN's ACK may wait for the application's reply (the "three-way close":
-    // close() at once puts our FIN on the same segment) but never longer than the delayed-ACK
-    // timeout. In TIME-WAIT nothing else will come: acknowledge at once.
-    if (t.state == State::kTimeWait) {
-      send_ack(t);
-    } else {
+    // In CLOSE-WAIT the ACK may wait for the application's reply (the "three-way close":
+    // close() at once puts our FIN on the same segment), never longer than the delayed-ACK
+    // timeout. Once our own FIN is out nothing else will come: acknowledge at once.
+    if (t.state == State::kCloseWait) {
       schedule_ack(t, false);
+    } else {
+      send_ack(t);
     }
     return;
   }

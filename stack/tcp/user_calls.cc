@@ -180,9 +180,11 @@ SysResult<std::vector<std::uint8_t>> Engine::read(SocketId id, std::size_t max) 
   const std::uint32_t free_space =
       t->rcv_buf_cap -
       std::min<std::uint32_t>(t->rcv_buf_cap, static_cast<std::uint32_t>(t->recv_buf.size()));
+  // What the 16-bit window field can say at our scale.
+  const std::uint32_t could_offer = std::min(free_space, std::uint32_t{65535} << t->rcv_wscale);
   const std::uint32_t step = std::min<std::uint32_t>(t->rcv_buf_cap / 2, t->snd_mss);
   if (in_state(t->state, State::kEstablished | State::kFinWait1 | State::kFinWait2) &&
-      free_space >= before + step) {
+      could_offer >= before + step) {
     send_ack(*t);
   }
   settle(*t);

@@ -1,0 +1,263 @@
+// Closing connections (RFC 9293 3.6): active, passive, simultaneous and half close, TIME-WAIT,
+// and the timers that end connections whose peer went away.
+#include "stack/tcp/stack_fixture.h"
+
+namespace synack::stack::testing {
+namespace {
+
+// Shuttles packets between two stacks until neither has anything to send.
+void exchange(Stack& a, Stack& b, Instant now) {
+  for (int round = 0; round < 16 && (a.pending_output() + b.pending_output()) > 0; ++round) {
+    for (const Packet& p : a.take_output()) b.input(p, now);
+    for (const Packet& p : b.take_output()) a.input(p, now);
+  }
+}
+
+// --- ESTABLISHED
+
+TEST_F(EstablishedTest, DataFlowsBothWaysAndIsAcknowledged) {
+  ASSERT_EQ(stack->write(conn, bytes("ping")).value(), 4U);
+  const Segment data = sent_one();
+  EXPECT_EQ(data.flags, f::kAck | f::kPsh);
+  EXPECT_EQ(data.seq.value(), snd);
+  EXPECT_EQ(data.payload, bytes("ping"));
+  send(seg(f::kAck | f::kPsh, rcv, snd + 4, "pong"));
+  EXPECT_EQ(stack->read(conn, 10).value(), bytes("pong"));
+  // A small segment's ACK is delayed (at most 40 ms), then sent on its own.
+  expect_nothing_sent();
+  EXPECT_EQ(fire_next_timer(), 40ms);
+  const Segment ack = sent_one();
+  EXPECT_EQ(ack.ack.value(), rcv + 4);
+  EXPECT_EQ(stack->snapshot(conn)->snd_una.value(), snd + 4);
+}
+
+TEST_F(EstablishedTest, EveryOtherFullSizedSegmentIsAcknowledgedAtOnce) {
+  const std::string full(536, 'x');  // no MSS option from the peer: 536 (RFC 9293 3.7.1)
+  send(seg(f::kAck, rcv, snd, full));
+  expect_nothing_sent();
+  send(seg(f::kAck, rcv + 536, snd, full));
+  EXPECT_EQ(sent_one().ack.value(), rcv + 1072);
+}
+
+// A connection whose receive buffer (2400 bytes) is smaller than one unscaled window.
+class SmallBufferTest : public EstablishedTest {
+ protected:
+  void SetUp() override {
+    config.rcv_buf = 2400;
+    EstablishedTest::SetUp();
+  }
+};
+
+TEST_F(SmallBufferTest, ReadingAFullBufferAnnouncesTheReopenedWindow) {
+  // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): the update goes once the window has grown by a
+  // segment, not byte by byte.
+  const std::string chunk(400, 'z');
+  for (std::uint32_t i = 0; i < 6; ++i) send(seg(f::kAck, rcv + i * 400, snd, chunk));
+  advance_by(40ms);
+  const auto acks = sent();
+  ASSERT_FALSE(acks.empty());
+  EXPECT_EQ(acks.back().ack.value(), rcv + 2400);
+  EXPECT_EQ(acks.back().window, 0);  // the buffer is full
+  EXPECT_EQ(stack->read(conn, 100).value().size(), 100U);
+  expect_nothing_sent();  // 100 bytes free: not worth announcing
+  EXPECT_EQ(stack->read(conn, 5000).value().size(), 2300U);
+  const Segment update = sent_one();
+  EXPECT_EQ(update.ack.value(), rcv + 2400);
+  EXPECT_EQ(update.window, 2400);
+}
+
+TEST_F(SmallBufferTest, DataBeyondTheWindowIsNotTaken) {
+  const std::string too_much(3000, 'y');
+  send(seg(f::kAck, rcv, snd, too_much));
+  EXPECT_EQ(stack->unread_bytes(conn).value(), 2400U);
+  EXPECT_EQ(stack->snapshot(conn)->rcv_nxt.value(), rcv + 2400);
+}
+
+TEST_F(EstablishedTest, ReadWithNothingThereIsEagain) {
+  EXPECT_EQ(stack->read(conn, 10).error(), EAGAIN);
+}
+
+// --- active close
+
+TEST_F(FinWait1Test, AckOfFinGoesToFinWait2) {
+  send(seg(f::kAck, rcv, snd));
+  EXPECT_EQ(state_of(conn), State::kFinWait2);
+  EXPECT_FALSE(stack->snapshot(conn)->rtx_deadline);
+}
+
+TEST_F(FinWait1Test, FinAckGoesStraightToTimeWait) {
+  send(seg(f::kFin | f::kAck, rcv, snd));
+  const Segment ack = sent_one();
+  EXPECT_EQ(ack.flags, f::kAck);
+  EXPECT_EQ(ack.ack.value(), rcv + 1);  // the FIN consumed one sequence number
+  EXPECT_EQ(state_of(conn), State::kTimeWait);
+}
+
+TEST_F(FinWait1Test, SimultaneousCloseGoesThroughClosing) {
+  // The peer's FIN crosses ours: it does not acknowledge our FIN yet.
+  send(seg(f::kFin | f::kAck, rcv, snd - 1));
+  EXPECT_EQ(sent_one().ack.value(), rcv + 1);
+  EXPECT_EQ(state_of(conn), State::kClosing);
+  send(seg(f::kAck, rcv + 1, snd));
+  EXPECT_EQ(state_of(conn), State::kTimeWait);
+}
+
+TEST_F(FinWait1Test, FinIsRetransmittedAndTheConnectionGivesUpAfterRetries2) {
+  int fins = 0;
+  while (stack->next_deadline()) {
+    fire_next_timer();
+    for (const Segment& s : sent()) {
+      EXPECT_EQ(s.flags, f::kFin | f::kAck);
+      EXPECT_EQ(s.seq.value(), snd - 1);
+      ++fins;
+    }
+  }
+  EXPECT_EQ(fins, config.retries2);
+  EXPECT_TRUE(stack->connections().empty());
+  EXPECT_EQ(stack->read(conn, 10).error(), ETIMEDOUT);
+}
+
+TEST_F(FinWait1Test, OrphanedFinGivesUpAfterOrphanRetries) {
+  ASSERT_TRUE(stack->close(conn).ok());
+  int fins = 0;
+  while (stack->next_deadline()) {
+    fire_next_timer();
+    fins += static_cast<int>(sent().size());
+  }
+  EXPECT_EQ(fins, config.orphan_retries);
+  EXPECT_TRUE(stack->connections().empty());
+}
+
+TEST_F(FinWait2Test, TheOtherDirectionStillDelivers) {
+  // Half close (MAY-1): after shutdown(SHUT_WR) the peer's data keeps arriving.
+  send(seg(f::kAck | f::kPsh, rcv, snd, "more"));
+  EXPECT_EQ(stack->read(conn, 10).value(), bytes("more"));
+  send(seg(f::kFin | f::kAck, rcv + 4, snd));
+  sent();
+  EXPECT_TRUE(stack->read(conn, 10).value().empty());  // the FIN: end of stream
+  EXPECT_EQ(state_of(conn), State::kTimeWait);
+}
+
+TEST_F(FinWait2Test, OrphanTimesOutAfterFinTimeout) {
+  ASSERT_TRUE(stack->close(conn).ok());
+  EXPECT_EQ(only_connection_state(), State::kFinWait2);
+  EXPECT_EQ(fire_next_timer(), 60s);  // tcp_fin_timeout
+  expect_nothing_sent();
+  EXPECT_TRUE(stack->connections().empty());
+}
+
+TEST_F(FinWait2Test, WithTheSocketOpenItWaitsForThePeer) {
+  advance_by(3600s);
+  EXPECT_EQ(state_of(conn), State::kFinWait2);
+}
+
+// --- TIME-WAIT
+
+TEST_F(TimeWaitTest, LastsTwoMslThenCloses) {
+  EXPECT_EQ(fire_next_timer(), 60s);  // 2*MSL, MSL 30 s (MUST-13)
+  expect_nothing_sent();
+  EXPECT_TRUE(stack->connections().empty());
+  EXPECT_TRUE(stack->read(conn, 10).value().empty());
+}
+
+TEST_F(TimeWaitTest, RetransmittedFinIsAcknowledgedAndRestartsTheTimer) {
+  advance_by(30s);
+  send(seg(f::kFin | f::kAck, rcv - 1, snd));
+  const Segment ack = sent_one();
+  EXPECT_EQ(ack.flags, f::kAck);
+  EXPECT_EQ(ack.ack.value(), rcv);
+  EXPECT_EQ(stack->snapshot(conn)->time_wait_deadline, now + 60s);
+}
+
+TEST_F(TimeWaitTest, OldDuplicateDataIsAcknowledgedAndDropped) {
+  send(seg(f::kAck | f::kPsh, rcv - 5, snd, "old"));
+  EXPECT_EQ(sent_one().ack.value(), rcv);
+  EXPECT_EQ(state_of(conn), State::kTimeWait);
+  EXPECT_EQ(stack->unread_bytes(conn).value(), 0U);
+}
+
+TEST_F(TimeWaitTest, RstDoesNotAssassinateIt) {
+  // RFC 1337: TIME-WAIT survives a RST (RFC 9293 would close it).
+  send(seg(f::kRst, rcv));
+  expect_nothing_sent();
+  EXPECT_EQ(state_of(conn), State::kTimeWait);
+}
+
+TEST_F(TimeWaitTest, NewSynBeyondTheOldSequenceSpaceReopensThroughAListener) {
+  // MAY-2, as Linux: a SYN above RCV.NXT ends TIME-WAIT and goes to the listener.
+  const SocketId l = stack->socket().value();
+  ASSERT_TRUE(stack->setsockopt(l, SocketOption::kReuseAddr, 1).ok());
+  // The port belongs to our TIME-WAIT connection's socket; listen on it from a fresh stack
+  // arrangement instead: close the old socket first so the port is free.
+  ASSERT_TRUE(stack->close(conn).ok());
+  ASSERT_TRUE(stack->bind(l, kLocalPort).ok());
+  ASSERT_TRUE(stack->listen(l, 4).ok());
+  send(seg(f::kSyn, rcv + 100000));
+  const Segment synack = sent_one();
+  EXPECT_EQ(synack.flags, f::kSyn | f::kAck);
+  EXPECT_EQ(synack.ack.value(), rcv + 100001);
+  EXPECT_EQ(only_connection_state(), State::kSynReceived);
+}
+
+// --- passive close
+
+TEST_F(CloseWaitTest, ReadReturnsEndOfStreamAndTheFinIsAcknowledgedWithin40ms) {
+  EXPECT_TRUE(stack->read(conn, 10).value().empty());
+  EXPECT_NE(stack->events(conn) & event::kRdHup, 0U);
+  expect_nothing_sent();
+  EXPECT_EQ(fire_next_timer(), 40ms);
+  EXPECT_EQ(sent_one().ack.value(), rcv);
+}
+
+TEST_F(CloseWaitTest, WritingStillWorks) {
+  ASSERT_EQ(stack->write(conn, bytes("bye")).value(), 3U);
+  const Segment data = sent_one();
+  EXPECT_EQ(data.payload, bytes("bye"));
+  EXPECT_EQ(data.ack.value(), rcv);  // the FIN's ACK rides on the data
+}
+
+TEST_F(LastAckTest, ThreeWayCloseCombinedTheFinWithTheAck) {
+  // The fixture's close() came at once: one FIN,ACK segment both acknowledged the peer's FIN
+  // and carried ours. The peer's ACK ends the connection.
+  EXPECT_EQ(only_connection_state(), State::kLastAck);
+  send(seg(f::kAck, rcv, snd));
+  expect_nothing_sent();
+  EXPECT_TRUE(stack->connections().empty());
+}
+
+TEST_F(LastAckTest, LostFinIsRetransmitted) {
+  EXPECT_EQ(fire_next_timer(), 1s);
+  const Segment fin = sent_one();
+  EXPECT_EQ(fin.flags, f::kFin | f::kAck);
+  EXPECT_EQ(fin.seq.value(), snd - 1);
+}
+
+// --- two stacks
+
+TEST_F(StackTest, SimultaneousCloseBetweenTwoStacksEndsInTimeWaitOnBoth) {
+  StackConfig peer_cfg = config;
+  peer_cfg.local_addr = kRemoteAddr;
+  Stack peer(peer_cfg, 9);
+  const SocketId l = peer.socket().value();
+  ASSERT_TRUE(peer.bind(l, kRemotePort).ok());
+  ASSERT_TRUE(peer.listen(l, 4).ok());
+  const SocketId c = stack->socket().value();
+  stack->connect(c, Endpoint{kRemoteAddr, kRemotePort});
+  exchange(*stack, peer, now);
+  const SocketId s = peer.accept(l).value();
+  // Both close before either FIN arrives.
+  ASSERT_TRUE(stack->shutdown(c, Shutdown::kWrite).ok());
+  ASSERT_TRUE(peer.shutdown(s, Shutdown::kWrite).ok());
+  auto ours = stack->take_output();
+  auto theirs = peer.take_output();
+  for (const Packet& p : ours) peer.input(p, now);
+  for (const Packet& p : theirs) stack->input(p, now);
+  EXPECT_EQ(state_of(c), State::kClosing);
+  EXPECT_EQ(peer.snapshot(s)->state, State::kClosing);
+  exchange(*stack, peer, now);
+  EXPECT_EQ(state_of(c), State::kTimeWait);
+  EXPECT_EQ(peer.snapshot(s)->state, State::kTimeWait);
+}
+
+}  // namespace
+}  // namespace synack::stack::testing
