@@ -102,8 +102,10 @@ std::optional<Instant> Engine::next_deadline() const {
 }
 
 void Engine::advance(Instant now) {
-  now_ = std::max(now_, now);
-  while (!timer_index_.empty() && timer_index_.begin()->when <= now_) {
+  // Each timer fires at its own deadline, so what it re-arms is timed from then, not from `now`
+  // (one big jump must behave like many small ones).
+  while (!timer_index_.empty() && timer_index_.begin()->when <= now) {
+    now_ = std::max(now_, timer_index_.begin()->when);
     const FourTuple tuple = timer_index_.begin()->tuple;
     Tcb* t = find(tuple);
     if (t == nullptr) {  // cannot happen: deletion unindexes; be robust anyway
@@ -112,10 +114,11 @@ void Engine::advance(Instant now) {
     }
     on_timers(*t);  // fires every due timer of t, then reschedules or deletes it
   }
+  now_ = std::max(now_, now);
 }
 
 void Engine::input(std::span<const std::uint8_t> ip_packet, Instant now) {
-  now_ = std::max(now_, now);
+  advance(now);  // timers due before the segment arrived fire first
   ++counters_.packets_in;
   Segment seg;
   switch (parse_segment(ip_packet, seg)) {

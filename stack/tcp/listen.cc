@@ -16,6 +16,14 @@ std::size_t queue_limit(const Listener& l) {
   return static_cast<std::size_t>(std::max(1, l.backlog));
 }
 
+// The window a cookie SYN,ACK advertises (never scaled: it offers no window scale), from the
+// listener's receive buffer as a connection spawned from the SYN would use. Completing the
+// handshake from the cookie must honour the same window.
+std::uint16_t cookie_window(const StackConfig& config, const SocketOptions& o) {
+  const std::uint32_t buf = o.rcv_buf != 0 ? o.rcv_buf : config.rcv_buf;
+  return static_cast<std::uint16_t>(std::min<std::uint32_t>(buf, 65535));
+}
+
 }  // namespace
 
 void Engine::listen_segment_arrives(Socket& s, const Segment& seg) {
@@ -61,7 +69,7 @@ void Engine::listen_segment_arrives(Socket& s, const Segment& seg) {
     r.seq = SeqNum(cookie);
     r.ack = seg.seq + 1;
     r.flags = tcp_flag::kSyn | tcp_flag::kAck;
-    r.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.rcv_buf, 65535));
+    r.window = cookie_window(config_, s.options);
     r.options.mss = std::min(config_.mss, peer_mss);
     output_.push_back(emit_segment(r));
     ++counters_.packets_out;
@@ -119,7 +127,13 @@ void Engine::complete_from_cookie(Socket& s, const Segment& seg) {
   t.state = State::kListen;
   t.irs = seg.seq - 1;
   t.rcv_nxt = seg.seq;
-  t.rcv_adv = t.rcv_nxt;
+  // The cookie SYN,ACK offered a window: RCV.WND starts there, not at zero, or the text on this
+  // ACK and the segments after it would be dropped (RFC 9293 3.10.7.2 queues text that arrives
+  // in the window; 3.8.6.2.2: the right edge advertised never moves left). And no window
+  // scaling: the cookie SYN,ACK carried no Window Scale option, so both shift counts are zero
+  // (RFC 7323 2.2).
+  t.rcv_adv = t.rcv_nxt + cookie_window(config_, t.options);
+  t.rcv_wscale = 0;
   t.iss = seg.ack - 1;
   t.snd_una = seg.ack;
   t.snd_nxt = seg.ack;

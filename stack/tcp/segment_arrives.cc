@@ -241,7 +241,11 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
 
   // Fifth, check the ACK field.
   if (!in.has(tcp_flag::kAck)) return;
-  Segment ack_view;
+  Segment ack_view;  // the segment as trimmed, without its text; addressed as the original
+  ack_view.src_addr = seg.src_addr;
+  ack_view.dst_addr = seg.dst_addr;
+  ack_view.src_port = seg.src_port;
+  ack_view.dst_port = seg.dst_port;
   ack_view.seq = in.seq;
   ack_view.ack = seg.ack;
   ack_view.window = seg.window;

@@ -51,7 +51,11 @@ void Engine::on_timers(Tcb& t) {
 }
 
 void Engine::on_retransmission_timeout(Tcb& t) {
-  int limit = t.owner < 0 && !t.passive_open ? config_.orphan_retries : config_.retries2;
+  // RFC 9293 3.8.3 (R2, MUST-20): the give-up threshold is the stack's choice; an orphan (no
+  // socket, and not waiting in a listener's queue for one) has nobody to tell and gets Linux's
+  // shorter tcp_orphan_retries, whether it was opened actively or from a listener.
+  const bool orphan = t.owner < 0 && t.listener == nullptr;
+  int limit = orphan ? config_.orphan_retries : config_.retries2;
   if (t.state == State::kSynSent) limit = config_.syn_retries;
   if (t.state == State::kSynReceived) limit = config_.synack_retries;
   if (t.retransmits >= limit) {
