@@ -11,5 +11,6 @@ inline constexpr int kExitFailure = 1;  // the command ran and found a problem (
 inline constexpr int kExitUsage = 2;    // bad command line
 
 int run_decode(const std::vector<std::string_view>& args);
+int run_run(const std::vector<std::string_view>& args);
 
 }  // namespace synack::cli

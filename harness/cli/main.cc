@@ -13,17 +13,19 @@ namespace {
 constexpr const char* kUsage = R"(synack: TCP conformance and fuzzing harness
 
 Usage:
+  synack run [--target inproc] [--pcap DIR] [--junit FILE] [-j N] [--filter GLOB] [-v] PATH...
   synack decode [--time=relative|absolute|none] FILE...
   synack help [COMMAND]
   synack --help | -h
   synack --version
 
 Commands:
+  run      Run .pkt conformance cases against a target; one verdict per case.
   decode   Print every packet of a pcap or pcapng capture on one line, tcpdump style.
 
 Run 'synack help COMMAND' for a command's options.
 
-Exit status: 0 on success, 1 when a file cannot be read or is not a capture, 2 on a usage error.
+Exit status: 0 on success, 1 when a case fails or a file cannot be read, 2 on a usage error.
 )";
 
 }  // namespace
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (rest.front() == "decode") return synack::cli::run_decode({"--help"});
+    if (rest.front() == "run") return synack::cli::run_run({"--help"});
     std::fprintf(stderr, "synack: no command '%.*s'; see 'synack --help'\n",
                  static_cast<int>(rest.front().size()), rest.front().data());
     return synack::cli::kExitUsage;
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "decode") return synack::cli::run_decode(rest);
+  if (cmd == "run") return synack::cli::run_run(rest);
   std::fprintf(stderr, "synack: no command '%.*s'; see 'synack --help'\n",
                static_cast<int>(cmd.size()), cmd.data());
   return synack::cli::kExitUsage;

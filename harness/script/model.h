@@ -70,15 +70,22 @@ struct PacketLine {
 // "+0.3 > none": the target sends nothing from the previous line's time to this line's time.
 struct SilenceLine {};
 
+struct Field;
+
 // A syscall argument: ..., 7, SOL_SOCKET, O_RDWR|O_NONBLOCK, [1], {...}, "text".
 struct Arg {
   enum class Kind { kEllipsis, kNumber, kSymbols, kArray, kStruct, kString };
   Kind kind = Kind::kEllipsis;
   std::int64_t number = 0;
-  std::vector<std::string> symbols;                 // OR'ed together
-  std::vector<Arg> elements;                        // [a, b]
-  std::vector<std::pair<std::string, Arg>> fields;  // {name=value, ...}
-  std::string text;                                 // string literal, or the raw text of a struct
+  std::vector<std::string> symbols;  // OR'ed together
+  std::vector<Arg> elements;         // [a, b]
+  std::vector<Field> fields;         // {name=value, ...}
+  std::string text;                  // string literal, or the raw text of a struct
+};
+
+struct Field {
+  std::string name;
+  Arg value;
 };
 
 struct SyscallLine {

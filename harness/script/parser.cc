@@ -74,19 +74,21 @@ class Cursor {
   std::string shown() const {
     if (at_end()) return "end of line";
     std::size_t n = 0;
-    while (pos_ + n < text_.size() && !std::isspace(static_cast<unsigned char>(text_[pos_ + n])) &&
-           n < 24) {
+    while (pos_ + n < text_.size() &&
+           (std::isspace(static_cast<unsigned char>(text_[pos_ + n])) == 0) && n < 24) {
       ++n;
     }
     return "'" + std::string(text_.substr(pos_, std::max<std::size_t>(n, 1))) + "'";
   }
 
   void skip_space() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    while (pos_ < text_.size() && (std::isspace(static_cast<unsigned char>(text_[pos_])) != 0)) {
+      ++pos_;
+    }
   }
   bool at_end() const {
     std::size_t p = pos_;
-    while (p < text_.size() && std::isspace(static_cast<unsigned char>(text_[p]))) ++p;
+    while (p < text_.size() && (std::isspace(static_cast<unsigned char>(text_[p])) != 0)) ++p;
     return p >= text_.size();
   }
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
@@ -105,7 +107,7 @@ class Cursor {
     skip_space();
     const std::size_t start = pos_;
     while (pos_ < text_.size() &&
-           (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_')) {
+           ((std::isalnum(static_cast<unsigned char>(text_[pos_])) != 0) || text_[pos_] == '_')) {
       ++pos_;
     }
     return std::string(text_.substr(start, pos_ - start));
@@ -157,7 +159,7 @@ class Cursor {
     skip_space();
     const std::size_t start = pos_;
     while (pos_ < text_.size() &&
-           (std::isdigit(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '.')) {
+           ((std::isdigit(static_cast<unsigned char>(text_[pos_])) != 0) || text_[pos_] == '.')) {
       if (text_[pos_] == '.' && starts_with("...")) break;
       ++pos_;
     }
@@ -177,7 +179,7 @@ class Cursor {
     skip_space();
     std::string r(text_.substr(pos_));
     pos_ = text_.size();
-    while (!r.empty() && std::isspace(static_cast<unsigned char>(r.back()))) r.pop_back();
+    while (!r.empty() && (std::isspace(static_cast<unsigned char>(r.back())) != 0)) r.pop_back();
     return r;
   }
   std::size_t position() const { return pos_; }
@@ -258,7 +260,7 @@ std::uint8_t parse_flags(Cursor& c) {
     c.accept(std::string_view(&ch, 1));
   }
   if (!any) c.fail("expected TCP flags (letters from S F P R . E W U, or -)");
-  if (!std::isspace(static_cast<unsigned char>(c.peek())) && c.peek() != '\0') {
+  if ((std::isspace(static_cast<unsigned char>(c.peek())) == 0) && c.peek() != '\0') {
     c.fail("expected TCP flags (letters from S F P R . E W U, or -)");
   }
   return flags;
@@ -329,8 +331,9 @@ PacketLine parse_packet(Cursor& c, Direction dir) {
       c.skip_space();
       const Location at = c.here();
       p.window = c.u32("the window");
-      if (*p.window > 0xffff)
+      if (*p.window > 0xffff) {
         c.fail_at(at, "win " + std::to_string(*p.window) + " does not fit 16 bits");
+      }
     } else if (c.accept("urg")) {
       p.urgent_pointer = c.u32("the urgent pointer");
     } else {
@@ -371,12 +374,12 @@ Arg parse_struct(Cursor& c) {
   if (!c.accept("}")) {
     do {
       if (c.accept("...")) {
-        a.fields.emplace_back("...", Arg{});
+        a.fields.push_back({"...", Arg{}});
         continue;
       }
       const std::string name = c.word("a field name");
       c.expect("=", "'=' after the field name");
-      a.fields.emplace_back(name, parse_arg(c));
+      a.fields.push_back({name, parse_arg(c)});
     } while (c.accept(","));
     c.expect("}", "',' or '}' in a struct");
   }
@@ -446,8 +449,9 @@ SyscallLine parse_syscall(Cursor& c, std::string name) {
     if (std::isupper(static_cast<unsigned char>(c.peek())) != 0) {
       s.errno_name = c.word("an errno name");
       if (c.accept("(")) {
-        while (c.peek() != ')' && c.peek() != '\0')
+        while (c.peek() != ')' && c.peek() != '\0') {
           c.accept(std::string_view(&c.text()[c.position()], 1));
+        }
         c.expect(")", "')' closing the errno text");
       }
     }
@@ -496,12 +500,12 @@ AssertLine parse_assert(const std::string& body, const Location& at) {
 
 }  // namespace
 
-ParseResult parse_script(std::string_view raw, const std::string& path) {
+ParseResult parse_script(std::string_view text, const std::string& path) {
   try {
-    const std::string text = strip_comments(raw, path);
+    const std::string stripped = strip_comments(text, path);
     Script script;
     script.path = path;
-    std::istringstream in(text);
+    std::istringstream in(stripped);
     std::string line;
     int number = 0;
     double previous_absolute = -1;
@@ -565,7 +569,7 @@ ParseResult parse_script(std::string_view raw, const std::string& path) {
         c.fail_at(l.location, "'...' (a blocking call's span) is for syscalls only");
       }
       if (l.time.kind == TimeSpec::Kind::kAbsolute) {
-        const double t = static_cast<double>(l.time.start_us);
+        const auto t = static_cast<double>(l.time.start_us);
         if (t < previous_absolute) {
           c.fail_at(l.location, "absolute time goes backwards");
         }

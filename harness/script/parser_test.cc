@@ -138,9 +138,9 @@ TEST(Parser, ReadsSyscallResultsWithErrno) {
   EXPECT_EQ(gso.args[3].elements[0].symbols[0], "ECONNREFUSED");
   const auto& poll = std::get<SyscallLine>(s.lines[3].event);
   ASSERT_EQ(poll.args[0].elements[0].fields.size(), 3U);
-  EXPECT_EQ(poll.args[0].elements[0].fields[1].first, "events");
+  EXPECT_EQ(poll.args[0].elements[0].fields[1].name, "events");
   const auto& bind = std::get<SyscallLine>(s.lines[4].event);
-  EXPECT_EQ(bind.args[1].fields[1].second.symbols[0], "htons(8080)");
+  EXPECT_EQ(bind.args[1].fields[1].value.symbols[0], "htons(8080)");
   EXPECT_FALSE(std::get<SyscallLine>(s.lines[5].event).result);
 }
 

@@ -1,0 +1,150 @@
+#include "harness/oracle/byte_record.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace synack::oracle {
+namespace {
+
+std::int64_t chunk_end(std::int64_t start, const std::deque<std::uint8_t>& bytes) {
+  return start + static_cast<std::int64_t>(bytes.size());
+}
+
+std::size_t to_index(std::int64_t n) { return static_cast<std::size_t>(n); }
+
+}  // namespace
+
+void IntervalSet::add(std::int64_t begin, std::int64_t end) {
+  if (begin >= end) return;
+  auto it = runs_.upper_bound(begin);
+  if (it != runs_.begin()) {
+    auto prev = std::prev(it);
+    if (prev->second >= begin) it = prev;  // overlaps or touches: merge
+  }
+  while (it != runs_.end() && it->first <= end) {
+    begin = std::min(begin, it->first);
+    end = std::max(end, it->second);
+    it = runs_.erase(it);
+  }
+  runs_.emplace(begin, end);
+}
+
+bool IntervalSet::contains(std::int64_t pos) const {
+  auto it = runs_.upper_bound(pos);
+  if (it == runs_.begin()) return false;
+  --it;
+  return pos < it->second;
+}
+
+std::optional<Stretch> IntervalSet::first() const {
+  if (runs_.empty()) return std::nullopt;
+  return Stretch{runs_.begin()->first, runs_.begin()->second};
+}
+
+void IntervalSet::forget_below(std::int64_t pos) {
+  while (!runs_.empty() && runs_.begin()->second <= pos) runs_.erase(runs_.begin());
+  if (!runs_.empty() && runs_.begin()->first < pos) {
+    const std::int64_t end = runs_.begin()->second;
+    runs_.erase(runs_.begin());
+    runs_.emplace(pos, end);
+  }
+}
+
+void ContiguousSpace::add(std::int64_t begin, std::int64_t end) {
+  if (begin >= end) return;
+  if (begin > end_) {
+    ahead_.add(begin, end);
+    return;
+  }
+  end_ = std::max(end_, end);
+  // Whatever was waiting beyond a hole that is now filled joins the contiguous part.
+  for (auto f = ahead_.first(); f && f->begin <= end_; f = ahead_.first()) {
+    end_ = std::max(end_, f->end);
+    ahead_.forget_below(end_);
+  }
+}
+
+ByteRecord::PutResult ByteRecord::put(std::int64_t pos, std::span<const std::uint8_t> data) {
+  PutResult r;
+  const std::int64_t end = pos + static_cast<std::int64_t>(data.size());
+  const std::int64_t begin = std::max(pos, floor_);
+  if (begin >= end) return r;
+
+  auto note_difference = [&r](std::int64_t at, std::uint8_t recorded, std::uint8_t seen) {
+    if (!r.first_mismatch) r.first_mismatch = Mismatch{at, recorded, seen};
+    if (!r.differing.empty() && r.differing.back().end == at) {
+      r.differing.back().end = at + 1;
+    } else {
+      r.differing.push_back({at, at + 1});
+    }
+  };
+
+  std::int64_t cur = begin;
+  auto it = chunks_.upper_bound(begin);
+  if (it != chunks_.begin()) {
+    auto prev = std::prev(it);
+    if (chunk_end(prev->first, prev->second) > begin) it = prev;
+  }
+  for (; it != chunks_.end() && it->first < end; ++it) {
+    const std::int64_t cs = it->first;
+    const std::int64_t ce = std::min(chunk_end(cs, it->second), end);
+    if (cs > cur) r.fresh.push_back({cur, cs});
+    for (std::int64_t at = std::max(cs, cur); at < ce; ++at) {
+      const std::uint8_t recorded = it->second[to_index(at - cs)];
+      const std::uint8_t seen = data[to_index(at - pos)];
+      if (recorded != seen) note_difference(at, recorded, seen);
+    }
+    cur = std::max(cur, ce);
+  }
+  if (cur < end) r.fresh.push_back({cur, end});
+  for (const Stretch& f : r.fresh) {
+    insert(f.begin, data.subspan(to_index(f.begin - pos), to_index(f.end - f.begin)));
+  }
+  return r;
+}
+
+void ByteRecord::insert(std::int64_t pos, std::span<const std::uint8_t> data) {
+  size_ += data.size();
+  auto next = chunks_.lower_bound(pos);
+  auto target = chunks_.end();
+  if (next != chunks_.begin()) {
+    auto prev = std::prev(next);
+    if (chunk_end(prev->first, prev->second) == pos) {
+      prev->second.insert(prev->second.end(), data.begin(), data.end());
+      target = prev;
+    }
+  }
+  if (target == chunks_.end())
+    target = chunks_.emplace_hint(next, pos, Chunk(data.begin(), data.end()));
+  if (next != chunks_.end() && chunk_end(target->first, target->second) == next->first) {
+    target->second.insert(target->second.end(), next->second.begin(), next->second.end());
+    chunks_.erase(next);
+  }
+}
+
+std::optional<std::uint8_t> ByteRecord::at(std::int64_t pos) const {
+  auto it = chunks_.upper_bound(pos);
+  if (it == chunks_.begin()) return std::nullopt;
+  --it;
+  if (pos >= chunk_end(it->first, it->second)) return std::nullopt;
+  return it->second[to_index(pos - it->first)];
+}
+
+void ByteRecord::forget_below(std::int64_t pos) {
+  if (pos <= floor_) return;
+  floor_ = pos;
+  while (!chunks_.empty() && chunk_end(chunks_.begin()->first, chunks_.begin()->second) <= pos) {
+    size_ -= chunks_.begin()->second.size();
+    chunks_.erase(chunks_.begin());
+  }
+  if (!chunks_.empty() && chunks_.begin()->first < pos) {
+    const std::size_t drop = to_index(pos - chunks_.begin()->first);
+    Chunk bytes = std::move(chunks_.begin()->second);  // O(1): keeps the storage
+    chunks_.erase(chunks_.begin());
+    bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(drop));
+    size_ -= drop;
+    chunks_.emplace(pos, std::move(bytes));
+  }
+}
+
+}  // namespace synack::oracle

@@ -1,0 +1,89 @@
+// Sparse records of a byte stream and of sequence space, indexed by 64-bit stream positions.
+//
+// The oracle turns 32-bit sequence numbers into positions (position 0 is a side's ISN) so that
+// a stream longer than 4 GiB, and data far outside any window that a fuzzer injects, stay cheap
+// and unambiguous. Both classes cost memory in proportion to what they hold, never to the span
+// of positions they cover.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace synack::oracle {
+
+// A half-open range of positions [begin, end).
+struct Stretch {
+  std::int64_t begin = 0;
+  std::int64_t end = 0;
+  friend bool operator==(const Stretch&, const Stretch&) = default;
+};
+
+// A set of positions kept as disjoint, non-adjacent stretches.
+class IntervalSet {
+ public:
+  void add(std::int64_t begin, std::int64_t end);
+  bool contains(std::int64_t pos) const;
+  // The lowest stretch, if any.
+  std::optional<Stretch> first() const;
+  // Forgets every position below `pos`.
+  void forget_below(std::int64_t pos);
+  bool empty() const { return runs_.empty(); }
+  std::size_t run_count() const { return runs_.size(); }
+
+ private:
+  std::map<std::int64_t, std::int64_t> runs_;  // begin -> end
+};
+
+// Positions filled contiguously from a start, plus stretches filled further on: how far one side
+// has sent sequence space without a hole.
+class ContiguousSpace {
+ public:
+  explicit ContiguousSpace(std::int64_t start = 0) : end_(start) {}
+  void add(std::int64_t begin, std::int64_t end);
+  // First position not filled contiguously from the start.
+  std::int64_t end() const { return end_; }
+
+ private:
+  std::int64_t end_;
+  IntervalSet ahead_;  // filled stretches beyond end_
+};
+
+// The first copy of each byte seen at each position. A later copy is compared with it.
+class ByteRecord {
+ public:
+  struct Mismatch {
+    std::int64_t pos = 0;
+    std::uint8_t recorded = 0;  // the first copy
+    std::uint8_t seen = 0;      // the copy that differs
+  };
+  struct PutResult {
+    std::vector<Stretch> fresh;      // positions recorded by this call (not seen before)
+    std::vector<Stretch> differing;  // positions whose new copy differs from the record
+    std::optional<Mismatch> first_mismatch;
+  };
+
+  // Records `data` at [pos, pos + data.size()). Positions below floor() are ignored.
+  PutResult put(std::int64_t pos, std::span<const std::uint8_t> data);
+  std::optional<std::uint8_t> at(std::int64_t pos) const;
+  // Forgets every byte below `pos`; later copies of them are ignored.
+  void forget_below(std::int64_t pos);
+  std::int64_t floor() const { return floor_; }
+  // Bytes held.
+  std::size_t size() const { return size_; }
+
+ private:
+  using Chunk = std::deque<std::uint8_t>;
+  void insert(std::int64_t pos, std::span<const std::uint8_t> data);
+
+  std::map<std::int64_t, Chunk> chunks_;  // start -> bytes; disjoint and non-adjacent
+  std::int64_t floor_ = std::numeric_limits<std::int64_t>::min();
+  std::size_t size_ = 0;
+};
+
+}  // namespace synack::oracle

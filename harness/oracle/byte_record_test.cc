@@ -1,0 +1,116 @@
+#include "harness/oracle/byte_record.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string_view>
+
+namespace synack::oracle {
+
+// gtest prints a stretch through this (found by ADL) instead of dumping its bytes.
+void PrintTo(const Stretch& s, std::ostream* os);
+void PrintTo(const Stretch& s, std::ostream* os) { *os << "[" << s.begin << ", " << s.end << ")"; }
+
+namespace {
+
+using ::testing::ElementsAre;
+
+std::span<const std::uint8_t> bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};  // NOLINT: test data
+}
+
+TEST(IntervalSet, MergesOverlappingAndTouchingRuns) {
+  IntervalSet s;
+  s.add(10, 20);
+  s.add(30, 40);
+  EXPECT_EQ(s.run_count(), 2U);
+  s.add(20, 30);  // touches both
+  EXPECT_EQ(s.run_count(), 1U);
+  EXPECT_TRUE(s.contains(10));
+  EXPECT_TRUE(s.contains(39));
+  EXPECT_FALSE(s.contains(40));
+  EXPECT_FALSE(s.contains(9));
+  s.add(5, 5);  // empty: ignored
+  EXPECT_FALSE(s.contains(5));
+}
+
+TEST(IntervalSet, ForgetBelowTrimsTheFirstRun) {
+  IntervalSet s;
+  s.add(0, 10);
+  s.add(20, 30);
+  s.forget_below(25);
+  EXPECT_FALSE(s.contains(24));
+  EXPECT_TRUE(s.contains(25));
+  ASSERT_TRUE(s.first());
+  EXPECT_EQ(*s.first(), (Stretch{25, 30}));
+}
+
+TEST(ContiguousSpace, GrowsOnlyWithoutAHole) {
+  ContiguousSpace c(0);
+  c.add(0, 1);
+  EXPECT_EQ(c.end(), 1);
+  c.add(101, 201);  // beyond a hole
+  EXPECT_EQ(c.end(), 1);
+  c.add(1, 50);
+  EXPECT_EQ(c.end(), 50);
+  c.add(40, 101);  // fills the hole: the stretch waiting beyond it joins
+  EXPECT_EQ(c.end(), 201);
+  c.add(-10, 5);  // before the start: nothing changes
+  EXPECT_EQ(c.end(), 201);
+}
+
+TEST(ByteRecord, KeepsTheFirstCopyAndReportsDifferences) {
+  ByteRecord r;
+  auto first = r.put(100, bytes("abcdef"));
+  EXPECT_THAT(first.fresh, ElementsAre(Stretch{100, 106}));
+  EXPECT_FALSE(first.first_mismatch);
+
+  auto again = r.put(102, bytes("cXeYgh"));  // overlaps 102..105, extends to 107
+  EXPECT_THAT(again.fresh, ElementsAre(Stretch{106, 108}));
+  EXPECT_THAT(again.differing, ElementsAre(Stretch{103, 104}, Stretch{105, 106}));
+  ASSERT_TRUE(again.first_mismatch);
+  EXPECT_EQ(again.first_mismatch->pos, 103);
+  EXPECT_EQ(again.first_mismatch->recorded, 'd');
+  EXPECT_EQ(again.first_mismatch->seen, 'X');
+  EXPECT_EQ(r.at(105), 'f');  // the first copy wins
+  EXPECT_EQ(r.at(107), 'h');
+  EXPECT_FALSE(r.at(108));
+  EXPECT_EQ(r.size(), 8U);
+}
+
+TEST(ByteRecord, FillsHolesBetweenChunks) {
+  ByteRecord r;
+  r.put(0, bytes("ab"));
+  r.put(4, bytes("ef"));
+  auto fill = r.put(0, bytes("abcdefg"));
+  EXPECT_THAT(fill.fresh, ElementsAre(Stretch{2, 4}, Stretch{6, 7}));
+  EXPECT_FALSE(fill.first_mismatch);
+  for (std::int64_t i = 0; i < 7; ++i) EXPECT_EQ(r.at(i), static_cast<std::uint8_t>('a' + i));
+  EXPECT_EQ(r.size(), 7U);
+}
+
+TEST(ByteRecord, ForgetsBelowAFloorAndIgnoresLaterCopiesThere) {
+  ByteRecord r;
+  r.put(0, bytes("abcdef"));
+  r.forget_below(4);
+  EXPECT_EQ(r.size(), 2U);
+  EXPECT_FALSE(r.at(3));
+  EXPECT_EQ(r.at(4), 'e');
+  auto late = r.put(0, bytes("XXXXeZ"));
+  EXPECT_TRUE(late.fresh.empty());
+  ASSERT_TRUE(late.first_mismatch);
+  EXPECT_EQ(late.first_mismatch->pos, 5);
+  EXPECT_EQ(r.floor(), 4);
+}
+
+TEST(ByteRecord, HandlesPositionsFarApartCheaply) {
+  ByteRecord r;
+  r.put(0, bytes("a"));
+  r.put(std::int64_t{1} << 40, bytes("b"));
+  EXPECT_EQ(r.size(), 2U);
+  EXPECT_EQ(r.at(std::int64_t{1} << 40), 'b');
+}
+
+}  // namespace
+}  // namespace synack::oracle

@@ -1,0 +1,921 @@
+#include "harness/oracle/oracle.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <utility>
+
+#include "harness/oracle/byte_record.h"
+#include "harness/wire/format.h"
+
+// How the oracle follows connections from the stream alone.
+//
+// Each 4-tuple holds at most one current incarnation (Conn). A SYN without ACK from either side
+// starts a new one when there is none, when the previous one was reset or closed (both FINs
+// acknowledged), or when it cannot belong to the current one (the target has not answered yet
+// and the peer's ISN changed; the target's ISN changed). Segments on a tuple with no incarnation
+// the oracle can follow are judged only by the checks that need no connection (checksum, option
+// form, and the form of a RST that answers them).
+//
+// Each side's sequence space is unwrapped into 64-bit positions from its ISN (position 0) around
+// the highest position seen, so byte records and holes stay exact across the 2^32 wrap; window
+// and ACK comparisons use the wrap-safe wire::Seq predicates.
+//
+// What the stream cannot tell, and what the oracle does about it:
+// - The target's RCV.NXT is only known from its ACKs. While the peer has sent data the target has
+//   not acknowledged yet, RCV.NXT lies anywhere from the latest ACK to the end of what the peer
+//   sent without a hole. A peer RST inside that range may or may not have been accepted, so the
+//   connection becomes "maybe reset" and is no longer judged; challenge-ack is required only for
+//   RSTs beyond every value RCV.NXT could hold and inside the window the target last advertised,
+//   and a challenge ACK's ack may be any value in that range.
+// - Whether the target took a window update from a peer segment depends on its RCV.NXT and
+//   SND.WL1/WL2. Only an in-order segment the target has provably reached (its seq is the target's
+//   known RCV.NXT and the SND.WL1/WL2 test of RFC 9293 3.10.7.4 passes) sets the window; any other
+//   segment can only widen it, so a window the target ignored never makes the oracle stricter.
+// - SND.NXT may be rewound below the highest sequence number sent after a timeout, so a challenge
+//   ACK's seq may be anything from the peer's latest ACK to the highest sent.
+// - When the peer sends different bytes at the same sequence number, a target may keep either copy
+//   unless it had already acknowledged the first (Linux replaces out-of-order data that a later
+//   segment covers). Such bytes are then accepted either way when the application reads them.
+// - Retransmission intervals are compared only while the peer is silent: any segment from the
+//   peer, not just a new ACK, restarts the comparison, since a duplicate ACK may trigger a fast
+//   retransmit and a window update may end persist probing.
+// - A RST from the target on a synchronized connection is a teardown (an application abort looks
+//   the same), so its form is not judged; only RSTs the target sends with no connection (and
+//   answers to unacceptable ACKs in SYN-SENT / SYN-RECEIVED, which keep the connection) are.
+
+namespace synack::oracle {
+
+using wire::Seq;
+using wire::TcpPacket;
+namespace f = wire::tcp_flags;
+namespace kind = wire::tcp_option_kind;
+
+namespace {
+
+constexpr std::array<std::string_view, 12> kInvariantNames = {
+    invariant::kChecksum,        invariant::kOptionsWellFormed, invariant::kAckMonotonic,
+    invariant::kAckCoversUnsent, invariant::kSendWithinWindow,  invariant::kRetransmissionSameBytes,
+    invariant::kNothingAfterFin, invariant::kNothingAfterRst,   invariant::kRstReplyForm,
+    invariant::kChallengeAck,    invariant::kRtoNeverShrinks,   invariant::kStreamIntegrity,
+};
+
+// RFC 7323 2.3: a shift above 14 is used as 14.
+constexpr std::uint8_t kMaxWindowShift = 14;
+// Segments sent to the target that a RST may still answer (a target may answer a burst late).
+constexpr std::size_t kMaxUnanswered = 8;
+// Tracked retransmission candidates per connection between two peer segments.
+constexpr std::size_t kMaxRtxEntries = 4096;
+
+std::string num(Seq s) { return std::to_string(s.raw()); }
+
+std::string hex_byte(std::uint8_t b) {
+  std::array<char, 8> buf{};
+  std::snprintf(buf.data(), buf.size(), "0x%02x", b);
+  return buf.data();
+}
+
+std::uint32_t size32(std::size_t n) { return static_cast<std::uint32_t>(n); }
+
+bool has_kind(const wire::TcpHeader& h, std::uint8_t k) {
+  return std::any_of(h.options.begin(), h.options.end(),
+                     [k](const wire::TcpOption& o) { return wire::option_kind(o) == k; });
+}
+
+// What a SYN says about its sender's options.
+struct SynInfo {
+  bool seen = false;
+  Seq iss;
+  bool ws = false;
+  std::uint8_t shift = 0;
+  bool ts = false;
+  bool sack_ok = false;
+
+  static SynInfo of(const TcpPacket& p) {
+    SynInfo s;
+    s.seen = true;
+    s.iss = p.tcp.seq;
+    if (const auto* ws = p.tcp.find<wire::OptWindowScale>()) {
+      s.ws = true;
+      s.shift = std::min(ws->shift, kMaxWindowShift);
+    }
+    s.ts = p.tcp.find<wire::OptTimestamps>() != nullptr;
+    s.sack_ok = p.tcp.find<wire::OptSackPermitted>() != nullptr;
+    return s;
+  }
+};
+
+// Sequence numbers as 64-bit positions from an ISN (position 0), unwrapped around the highest
+// position seen so far.
+class SeqLine {
+ public:
+  SeqLine() = default;
+  explicit SeqLine(Seq isn) : isn_(isn) {}
+  std::int64_t pos(Seq s) const { return ref_ + (s - seq(ref_)); }
+  Seq seq(std::int64_t pos) const {
+    return isn_ + static_cast<std::uint32_t>(static_cast<std::uint64_t>(pos));
+  }
+  void advance(std::int64_t pos) { ref_ = std::max(ref_, pos); }
+
+ private:
+  Seq isn_;
+  std::int64_t ref_ = 0;
+};
+
+}  // namespace
+
+namespace detail {
+
+enum class End {
+  kLive,
+  kResetByTarget,
+  kResetByPeer,       // the target certainly accepted a RST from the peer
+  kMaybeResetByPeer,  // it may have: nothing more is judged on this incarnation
+};
+
+// The window the peer advertised, as the target must apply it.
+struct PeerWindow {
+  Seq edge;  // SEG.ACK + scaled SEG.WND
+  Seq ack;
+  std::uint32_t window = 0;  // scaled
+};
+
+struct Rtx {
+  std::int64_t last_us = 0;
+  std::optional<std::int64_t> interval_us;
+};
+
+struct Conn {
+  End end = End::kLive;
+  bool target_passive = false;  // the peer's SYN came first
+
+  // --- What the target sends.
+  SynInfo target_syn;
+  SeqLine target_line;
+  Seq snd_max;  // highest sequence number the target sent, plus one (SYN and FIN count)
+  Seq snd_una;  // highest acceptable ACK from the peer
+  bool target_sent_ack = false;  // has left SYN-SENT
+  std::optional<Seq> target_fin;
+  std::optional<Seq> last_ack;            // highest ACK from the target: its known RCV.NXT
+  std::optional<Seq> target_window_edge;  // right edge of the target's latest advertised window
+  ByteRecord sent;                        // by stream offset (position - 1)
+  std::deque<std::uint8_t> written;       // what the application wrote, from written_base
+  std::int64_t written_base = 0;
+  std::map<std::pair<std::uint32_t, std::uint8_t>, Rtx> rtx;  // (seq, flags without PSH)
+
+  // --- What the peer sends.
+  SynInfo peer_syn;
+  SeqLine peer_line;
+  ContiguousSpace peer_space;  // sequence space sent, by position
+  ByteRecord peer_bytes;       // by position
+  IntervalSet ambiguous;       // positions with differing copies the target may have kept
+  std::optional<Seq> peer_fin;
+  std::int64_t read_total = 0;
+  std::optional<PeerWindow> peer_window;
+  std::optional<Seq> wl1;
+  std::optional<Seq> wl2;
+
+  // A peer RST or SYN that requires a challenge ACK, as formatted for messages.
+  std::optional<std::string> challenge;
+
+  void start_target(const TcpPacket& p) {
+    target_syn = SynInfo::of(p);
+    target_line = SeqLine(p.tcp.seq);
+    snd_max = p.tcp.seq;
+    snd_una = p.tcp.seq;
+    target_fin.reset();
+    sent = ByteRecord();
+    sent.forget_below(0);
+    peer_window.reset();
+    wl1.reset();
+    wl2.reset();
+    rtx.clear();
+  }
+  void start_peer(const TcpPacket& p) {
+    peer_syn = SynInfo::of(p);
+    peer_line = SeqLine(p.tcp.seq);
+    peer_space = ContiguousSpace(0);
+    peer_bytes = ByteRecord();
+    peer_bytes.forget_below(1);
+    ambiguous = IntervalSet();
+    peer_fin.reset();
+    read_total = 0;
+    last_ack.reset();
+    target_window_edge.reset();
+    wl1.reset();
+    wl2.reset();
+  }
+
+  // The end of what the peer sent without a hole: the most RCV.NXT can be.
+  Seq rcv_hi() const { return peer_line.seq(peer_space.end()); }
+  // The peer acknowledged the target's SYN.
+  bool synchronized() const { return target_syn.seen && snd_una.gt(target_syn.iss); }
+  bool closed() const {
+    return target_fin && snd_una.gt(*target_fin) && peer_fin && last_ack && last_ack->gt(*peer_fin);
+  }
+  bool established() const {
+    return end == End::kLive && synchronized() && peer_syn.seen && last_ack &&
+           last_ack->gt(peer_syn.iss) && !closed();
+  }
+  bool both_ws() const { return target_syn.ws && peer_syn.ws; }
+};
+
+struct TupleState {
+  std::unique_ptr<Conn> conn;
+  // Segments sent to the target since its last segment on this tuple, oldest first: what a RST
+  // from it may be answering.
+  std::deque<TcpPacket> unanswered;
+  bool seen_to_target = false;
+  std::deque<std::uint8_t> pending_written;  // written before any incarnation existed
+
+  Conn& start_conn() {
+    conn = std::make_unique<Conn>();
+    conn->written = std::move(pending_written);
+    pending_written.clear();
+    return *conn;
+  }
+};
+
+}  // namespace detail
+
+using detail::Conn;
+using detail::End;
+using detail::TupleState;
+
+// ---------------------------------------------------------------------------------------------
+
+std::span<const std::string_view> invariant_names() { return kInvariantNames; }
+
+ConnKey ConnKey::of(Direction d, const TcpPacket& p) {
+  if (d == Direction::kFromTarget) {
+    return ConnKey{p.ip.src, p.tcp.src_port, p.ip.dst, p.tcp.dst_port};
+  }
+  return ConnKey{p.ip.dst, p.tcp.dst_port, p.ip.src, p.tcp.src_port};
+}
+
+std::string ConnKey::to_string() const {
+  return "target " + target_addr.to_string() + ":" + std::to_string(target_port) + " <> peer " +
+         peer_addr.to_string() + ":" + std::to_string(peer_port);
+}
+
+bool operator<(const ConnKey& a, const ConnKey& b) {
+  return std::tie(a.target_addr.value, a.target_port, a.peer_addr.value, a.peer_port) <
+         std::tie(b.target_addr.value, b.target_port, b.peer_addr.value, b.peer_port);
+}
+
+std::string Violation::to_string() const {
+  std::array<char, 48> when{};
+  const std::int64_t abs_us = time_us < 0 ? -time_us : time_us;
+  std::snprintf(when.data(), when.size(), "[%s%lld.%06lld s] ", time_us < 0 ? "-" : "",
+                static_cast<long long>(abs_us / 1000000), static_cast<long long>(abs_us % 1000000));
+  return when.data() + invariant + ": " + detail;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Oracle::Impl {
+  // A segment being judged.
+  struct Seg {
+    const TcpPacket& p;
+    ConnKey key;
+    std::int64_t time_us;
+    const wire::TcpHeader& h() const { return p.tcp; }
+  };
+
+  OracleOptions options;
+  std::map<ConnKey, std::unique_ptr<TupleState>> tuples;
+  std::vector<Violation> violations;
+  std::size_t violation_count = 0;
+  std::int64_t latest_time_us = 0;
+
+  TupleState& tuple(const ConnKey& k) {
+    auto& slot = tuples[k];
+    if (!slot) slot = std::make_unique<TupleState>();
+    return *slot;
+  }
+
+  void report(std::string_view name, const ConnKey& k, std::int64_t time_us,
+              const std::string& what) {
+    ++violation_count;
+    if (violations.size() >= options.max_violations) return;
+    violations.push_back(Violation{std::string(name), k.to_string() + ": " + what, time_us});
+  }
+  void report(std::string_view name, const Seg& s, const std::string& expectation) {
+    report(name, s.key, s.time_us, wire::format_tcp(s.p) + ": " + expectation);
+  }
+
+  // --- Segments from the target -------------------------------------------------------------
+
+  void from_target(const Seg& s) {
+    const wire::TcpHeader& h = s.h();
+    if (!s.p.ip_checksum_ok) {
+      report(invariant::kChecksum, s, "the IP header checksum must verify");
+    }
+    if (!s.p.tcp_checksum_ok) report(invariant::kChecksum, s, "the TCP checksum must verify");
+    check_option_form(s);
+
+    TupleState& tu = tuple(s.key);
+    if (h.has(f::kRst)) {
+      target_rst(s, tu);
+      return;
+    }
+    tu.unanswered.clear();  // the target is talking on this tuple: it has a connection
+
+    Conn* c = tu.conn.get();
+    const bool syn = h.has(f::kSyn);
+    if (syn && !h.has(f::kAck) &&
+        (c == nullptr || c->end != End::kLive || c->closed() ||
+         (c->target_syn.seen && h.seq != c->target_syn.iss))) {
+      c = &tu.start_conn();  // an active open
+    }
+    if (c == nullptr) return;
+    if (c->end == End::kResetByTarget) {
+      report(invariant::kNothingAfterRst, s,
+             "the target reset this connection; only a new SYN, or a RST answering a later "
+             "segment, may follow on this 4-tuple");
+      return;
+    }
+    if (c->end != End::kLive) return;
+    if (syn) {
+      if (!c->target_syn.seen || (h.seq != c->target_syn.iss && !c->synchronized())) {
+        c->start_target(s.p);  // the target's SYN (passive: its SYN-ACK), or a new ISN
+      } else if (!c->synchronized()) {
+        c->target_syn = SynInfo::of(s.p);  // a retransmitted SYN: its options are what count
+      }
+    }
+    if (!c->target_syn.seen) return;  // not a connection the oracle can follow
+
+    judge_target_segment(s, *c);
+  }
+
+  void judge_target_segment(const Seg& s, Conn& c) {
+    const wire::TcpHeader& h = s.h();
+    const bool syn = h.has(f::kSyn);
+    const bool fin = h.has(f::kFin);
+    const std::uint32_t n = size32(s.p.payload.size());
+    const Seq data_start = h.seq + (syn ? 1U : 0U);
+    const Seq data_end = data_start + n;
+    const Seq seg_end = data_end + (fin ? 1U : 0U);
+
+    if (c.challenge) {
+      check_challenge_reply(s, c);
+      c.challenge.reset();
+    }
+    check_negotiated_options(s, c);
+    if (h.has(f::kAck)) check_ack(s, c);
+
+    // nothing-after-fin: after a FIN at F, F is the last sequence number the target may use.
+    if (c.target_fin) {
+      const Seq fin_at = *c.target_fin;
+      if (n > 0 && data_end.gt(fin_at)) {
+        report(invariant::kNothingAfterFin, s,
+               "data up to " + num(data_end) + " after the FIN at " + num(fin_at) +
+                   ": no data may follow a FIN");
+      }
+      if (fin && data_end != fin_at) {
+        report(invariant::kNothingAfterFin, s,
+               "FIN at " + num(data_end) + ", but the FIN was already sent at " + num(fin_at));
+      }
+    }
+
+    if (n > 0) {
+      check_send_window(s, c, data_start, data_end);
+      check_sent_bytes(s, c, data_start);
+    }
+    if (s.p.segment_length() > 0) check_retransmission_interval(s, c);
+
+    // The target's state after this segment.
+    if (seg_end.gt(c.snd_max)) {
+      c.snd_max = seg_end;
+      c.target_line.advance(c.target_line.pos(c.snd_max));
+    }
+    if (fin && !c.target_fin) c.target_fin = data_end;
+    if (h.has(f::kAck)) {
+      c.target_sent_ack = true;
+      const std::uint8_t shift = !syn && c.both_ws() ? c.target_syn.shift : 0;
+      c.target_window_edge = h.ack + (std::uint32_t{h.window} << shift);
+    }
+  }
+
+  // options-well-formed, the part that needs no connection.
+  void check_option_form(const Seg& s) {
+    const wire::TcpHeader& h = s.h();
+    const bool syn = h.has(f::kSyn);
+    std::array<std::uint8_t, 256> count{};
+    for (const wire::TcpOption& o : h.options) {
+      const std::uint8_t k = wire::option_kind(o);
+      if (k == kind::kEol || k == kind::kNop) continue;
+      if (++count[k] == 2) {
+        report(invariant::kOptionsWellFormed, s,
+               "option kind " + std::to_string(k) + " appears more than once");
+      }
+      if (const auto* raw = std::get_if<wire::OptRaw>(&o)) {
+        const char* expected = nullptr;
+        switch (raw->kind) {
+          case kind::kMss:
+            expected = "4";
+            break;
+          case kind::kWindowScale:
+            expected = "3";
+            break;
+          case kind::kSackPermitted:
+            expected = "2";
+            break;
+          case kind::kSack:
+            expected = "2 + 8 per block";
+            break;
+          case kind::kTimestamps:
+            expected = "10";
+            break;
+          default:
+            break;
+        }
+        if (expected != nullptr) {
+          report(invariant::kOptionsWellFormed, s,
+                 "option kind " + std::to_string(raw->kind) + " has length " +
+                     std::to_string(raw->data.size() + 2) + ", expected " + expected);
+        }
+      }
+      if (const auto* sack = std::get_if<wire::OptSack>(&o); sack && sack->blocks.empty()) {
+        report(invariant::kOptionsWellFormed, s, "a SACK option must carry at least one block");
+      }
+      if (!syn && (k == kind::kMss || k == kind::kWindowScale || k == kind::kSackPermitted)) {
+        report(invariant::kOptionsWellFormed, s,
+               "option kind " + std::to_string(k) +
+                   " (MSS, window scale, SACK-permitted) is only allowed on a SYN");
+      }
+      if (const auto* ws = std::get_if<wire::OptWindowScale>(&o);
+          ws && ws->shift > kMaxWindowShift) {
+        report(invariant::kOptionsWellFormed, s,
+               "window scale shift " + std::to_string(ws->shift) + " exceeds 14 (RFC 7323 2.3)");
+      }
+    }
+  }
+
+  // options-well-formed, the part that depends on what the SYNs negotiated.
+  void check_negotiated_options(const Seg& s, const Conn& c) {
+    const wire::TcpHeader& h = s.h();
+    const bool has_ts = has_kind(h, kind::kTimestamps);
+    if (h.has(f::kSyn)) {
+      // RFC 7323 2.2 and 3.2: a SYN-ACK may carry WS / TS only if the SYN it answers did.
+      if (h.has(f::kAck) && c.target_passive && c.peer_syn.seen) {
+        if (has_ts && !c.peer_syn.ts) {
+          report(invariant::kOptionsWellFormed, s,
+                 "timestamps on a SYN-ACK, but the peer's SYN carried none (RFC 7323 3.2)");
+        }
+        if (has_kind(h, kind::kWindowScale) && !c.peer_syn.ws) {
+          report(invariant::kOptionsWellFormed, s,
+                 "window scale on a SYN-ACK, but the peer's SYN carried none (RFC 7323 2.2)");
+        }
+      }
+      return;
+    }
+    if (!c.peer_syn.seen) return;
+    const bool ts_on = c.target_syn.ts && c.peer_syn.ts;
+    if (ts_on && !has_ts) {
+      report(invariant::kOptionsWellFormed, s,
+             "no timestamps, but both SYNs carried them: RFC 7323 3.2 requires them on every "
+             "non-RST segment");
+    } else if (!ts_on && has_ts) {
+      report(invariant::kOptionsWellFormed, s,
+             std::string("timestamps, but they were not negotiated (the ") +
+                 (c.target_syn.ts ? "peer's" : "target's") + " SYN carried none)");
+    }
+    if (has_kind(h, kind::kSack) && !(c.target_syn.sack_ok && c.peer_syn.sack_ok)) {
+      report(invariant::kOptionsWellFormed, s,
+             "SACK blocks, but SACK-permitted was not on both SYNs (RFC 2018 3)");
+    }
+  }
+
+  // ack-monotonic and ack-covers-unsent.
+  void check_ack(const Seg& s, Conn& c) {
+    const Seq ack = s.h().ack;
+    if (!c.peer_syn.seen) {
+      report(invariant::kAckCoversUnsent, s,
+             "ack " + num(ack) + " acknowledges a SYN the peer has not sent");
+      return;
+    }
+    const Seq hi = c.rcv_hi();
+    bool believable = true;
+    if (ack.gt(hi)) {
+      believable = false;
+      report(invariant::kAckCoversUnsent, s,
+             "ack " + num(ack) + " covers sequence numbers the peer has not sent (it has sent " +
+                 "everything below " + num(hi) + " without a hole)");
+    }
+    if (c.last_ack && ack.lt(*c.last_ack)) {
+      report(invariant::kAckMonotonic, s,
+             "ack " + num(ack) + " is below the previous ack " + num(*c.last_ack));
+    }
+    if (believable && (!c.last_ack || ack.gt(*c.last_ack))) c.last_ack = ack;
+  }
+
+  // challenge-ack: the target's first segment after a peer RST or SYN that requires a challenge
+  // ACK (a RST in reply is judged in target_rst).
+  void check_challenge_reply(const Seg& s, const Conn& c) {
+    const wire::TcpHeader& h = s.h();
+    if (h.has(f::kSyn)) {
+      report(invariant::kChallengeAck, s,
+             "a SYN in reply to " + *c.challenge +
+                 ": RFC 5961 requires a challenge ACK on the established connection");
+      return;
+    }
+    if (!h.has(f::kAck) || h.has(f::kFin) || !s.p.payload.empty()) return;  // not an ACK reply
+    const Seq seq_lo = c.snd_una;
+    const Seq seq_hi = c.snd_max;
+    if (!h.seq.in_range(seq_lo, seq_hi)) {
+      report(
+          invariant::kChallengeAck, s,
+          "a challenge ACK must have SEQ = SND.NXT (" +
+              (seq_lo == seq_hi ? num(seq_lo) : "between " + num(seq_lo) + " and " + num(seq_hi)) +
+              "), in reply to " + *c.challenge);
+    }
+    if (c.last_ack) {
+      const Seq ack_lo = *c.last_ack;
+      const Seq ack_hi = c.rcv_hi();
+      if (!h.ack.in_range(ack_lo, ack_hi)) {
+        report(invariant::kChallengeAck, s,
+               "a challenge ACK must have ACK = RCV.NXT (" +
+                   (ack_lo == ack_hi ? num(ack_lo)
+                                     : "between " + num(ack_lo) + " and " + num(ack_hi)) +
+                   "), in reply to " + *c.challenge);
+      }
+    }
+  }
+
+  // send-within-window.
+  void check_send_window(const Seg& s, const Conn& c, Seq data_start, Seq data_end) {
+    if (!c.peer_window) return;
+    const detail::PeerWindow& w = *c.peer_window;
+    // RFC 9293 3.8.6.1: after the window shrinks, data sent before may still be retransmitted
+    // beyond it; only new data must stay inside.
+    const Seq limit = c.snd_max.gt(w.edge) ? c.snd_max : w.edge;
+    if (!data_end.gt(limit)) return;
+    if (s.p.payload.size() == 1 && data_start == limit) return;  // a zero-window probe
+    report(invariant::kSendWithinWindow, s,
+           "data up to " + num(data_end) + " goes past the right edge " + num(w.edge) +
+               " of the peer's window (ack " + num(w.ack) + " + window " +
+               std::to_string(w.window) + ") and is not a one-byte zero-window probe");
+  }
+
+  // retransmission-same-bytes, and the sending half of stream-integrity.
+  void check_sent_bytes(const Seg& s, Conn& c, Seq data_start) {
+    const std::int64_t offset = c.target_line.pos(data_start) - 1;
+    const ByteRecord::PutResult r = c.sent.put(offset, s.p.payload);
+    if (r.first_mismatch) {
+      std::int64_t differing = 0;
+      for (const Stretch& d : r.differing) differing += d.end - d.begin;
+      const ByteRecord::Mismatch& m = *r.first_mismatch;
+      report(invariant::kRetransmissionSameBytes, s,
+             "the byte at seq " + num(c.target_line.seq(m.pos + 1)) + " was " +
+                 hex_byte(m.recorded) + " when first sent and is " + hex_byte(m.seen) + " now (" +
+                 std::to_string(differing) + " byte(s) differ)");
+    }
+    if (!options.app_writes_observed) return;
+    const std::int64_t written_end = c.written_base + static_cast<std::int64_t>(c.written.size());
+    for (const Stretch& fresh : r.fresh) {
+      for (std::int64_t at = std::max(fresh.begin, c.written_base); at < fresh.end; ++at) {
+        const std::uint8_t sent = s.p.payload[static_cast<std::size_t>(at - offset)];
+        if (at >= written_end) {
+          report(invariant::kStreamIntegrity, s,
+                 "sends stream offset " + std::to_string(at) + " (seq " +
+                     num(c.target_line.seq(at + 1)) +
+                     "), which the application has not written (it has written " +
+                     std::to_string(written_end) + " bytes)");
+          return;
+        }
+        const std::uint8_t wrote = c.written[static_cast<std::size_t>(at - c.written_base)];
+        if (wrote != sent) {
+          report(invariant::kStreamIntegrity, s,
+                 "sends " + hex_byte(sent) + " at stream offset " + std::to_string(at) + " (seq " +
+                     num(c.target_line.seq(at + 1)) + "), but the application wrote " +
+                     hex_byte(wrote) + " there");
+          return;
+        }
+      }
+    }
+  }
+
+  // rto-never-shrinks.
+  void check_retransmission_interval(const Seg& s, Conn& c) {
+    const wire::TcpHeader& h = s.h();
+    const auto key = std::make_pair(h.seq.raw(), static_cast<std::uint8_t>(h.flags & ~f::kPsh));
+    auto [it, first] = c.rtx.try_emplace(key, detail::Rtx{s.time_us, std::nullopt});
+    if (first) {
+      if (c.rtx.size() > kMaxRtxEntries) c.rtx.clear();
+      return;
+    }
+    detail::Rtx& r = it->second;
+    const std::int64_t interval = s.time_us - r.last_us;
+    if (r.interval_us && interval + options.rto_slack_us < *r.interval_us) {
+      report(invariant::kRtoNeverShrinks, s,
+             "sent again " + std::to_string(interval) +
+                 " us after the previous transmission of this segment, but the interval before "
+                 "that was " +
+                 std::to_string(*r.interval_us) +
+                 " us: with no segment from the peer in between, retransmission intervals must "
+                 "not shrink");
+    }
+    r.interval_us = interval;
+    r.last_us = s.time_us;
+  }
+
+  // --- RSTs from the target ------------------------------------------------------------------
+
+  // RFC 9293 3.10.7.1: the RST that answers `seg` when there is no connection.
+  static bool answers(const TcpPacket& rst, const TcpPacket& seg) {
+    if (seg.tcp.has(f::kRst)) return false;  // a RST is never answered
+    if (seg.tcp.has(f::kAck)) return rst.tcp.seq == seg.tcp.ack && !rst.tcp.has(f::kAck);
+    return rst.tcp.seq == Seq(0) && rst.tcp.has(f::kAck) &&
+           rst.tcp.ack == seg.tcp.seq + seg.segment_length();
+  }
+
+  static std::string expected_reply(const TcpPacket& seg) {
+    if (seg.tcp.has(f::kAck)) {
+      return "expected <SEQ=" + num(seg.tcp.ack) + "><CTL=RST> (RFC 9293 3.10.7.1) answering " +
+             wire::format_tcp(seg);
+    }
+    return "expected <SEQ=0><ACK=" + num(seg.tcp.seq + seg.segment_length()) +
+           "><CTL=RST,ACK> (RFC 9293 3.10.7.1) answering " + wire::format_tcp(seg);
+  }
+
+  // Consumes the newest unanswered segment that `rst` answers, and everything before it.
+  static bool consume_answered(TupleState& tu, const TcpPacket& rst) {
+    for (auto it = tu.unanswered.rbegin(); it != tu.unanswered.rend(); ++it) {
+      if (answers(rst, *it)) {
+        tu.unanswered.erase(tu.unanswered.begin(), it.base());
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void target_rst(const Seg& s, TupleState& tu) {
+    Conn* c = tu.conn.get();
+    if (c != nullptr && c->end == End::kMaybeResetByPeer) {
+      consume_answered(tu, s.p);  // the target may or may not have a connection: no judgement
+      return;
+    }
+    if (c != nullptr && c->end == End::kLive && c->target_syn.seen && !c->closed()) {
+      if (c->challenge) {
+        report(invariant::kChallengeAck, s,
+               "a RST in reply to " + *c->challenge +
+                   ": RFC 5961 requires a challenge ACK, and the connection must survive");
+        c->challenge.reset();
+      } else if (!c->synchronized() && consume_answered(tu, s.p)) {
+        // RFC 9293 3.10.7.3 / 3.10.7.4: SYN-SENT and SYN-RECEIVED answer an unacceptable ACK
+        // with <SEQ=SEG.ACK><CTL=RST> and keep the connection.
+        return;
+      }
+      c->end = End::kResetByTarget;  // a teardown (the form of an abort is not judged)
+      tu.unanswered.clear();
+      return;
+    }
+
+    // The target has no connection here (none seen, reset, closed, or never past LISTEN).
+    if (consume_answered(tu, s.p)) return;
+    const auto newest = std::find_if(tu.unanswered.rbegin(), tu.unanswered.rend(),
+                                     [](const TcpPacket& p) { return !p.tcp.has(f::kRst); });
+    if (newest != tu.unanswered.rend()) {
+      report(invariant::kRstReplyForm, s, expected_reply(*newest));
+    } else if (!tu.unanswered.empty()) {
+      report(invariant::kRstReplyForm, s,
+             "a RST must never answer a RST (" + wire::format_tcp(tu.unanswered.back()) + ")");
+    } else if (c != nullptr && c->end == End::kResetByTarget) {
+      report(invariant::kNothingAfterRst, s,
+             "the target already reset this connection, and no segment has arrived since that "
+             "this RST could answer");
+    } else if (tu.seen_to_target) {
+      report(invariant::kRstReplyForm, s,
+             "a RST with no connection must answer a segment, and every segment sent on this "
+             "4-tuple has been answered");
+    }
+    tu.unanswered.clear();
+  }
+
+  // --- Segments to the target ----------------------------------------------------------------
+
+  void to_target(const Seg& s) {
+    const wire::TcpHeader& h = s.h();
+    TupleState& tu = tuple(s.key);
+    tu.seen_to_target = true;
+    tu.unanswered.push_back(s.p);
+    if (tu.unanswered.size() > kMaxUnanswered) tu.unanswered.pop_front();
+
+    Conn* c = tu.conn.get();
+    const bool syn = h.has(f::kSyn) && !h.has(f::kRst);
+    bool needs_challenge = false;
+    if (syn && !h.has(f::kAck)) {
+      if (c == nullptr || c->end != End::kLive || c->closed() ||
+          (!c->target_syn.seen && h.seq != c->peer_syn.iss)) {
+        c = &tu.start_conn();  // a passive open on the target's side
+        c->target_passive = true;
+        c->start_peer(s.p);
+      } else if (c->established()) {
+        needs_challenge = true;  // RFC 5961 4.2
+      } else if (!c->peer_syn.seen || h.seq != c->peer_syn.iss) {
+        c->start_peer(s.p);  // simultaneous open, or the peer's ISN changed
+      } else {
+        c->peer_syn = SynInfo::of(s.p);
+      }
+    } else if (syn && c != nullptr && c->end == End::kLive && c->target_syn.seen) {
+      if (c->established()) {
+        needs_challenge = true;
+      } else if (!c->peer_syn.seen || h.seq != c->peer_syn.iss) {
+        c->start_peer(s.p);  // the SYN-ACK of an active open
+      }
+    }
+    if (c == nullptr) return;
+
+    // Whatever the target sends next may be caused by this segment instead.
+    c->rtx.clear();
+    c->challenge.reset();
+    if (needs_challenge) {
+      c->challenge = wire::format_tcp(s.p);
+      return;
+    }
+    if (c->end != End::kLive) return;
+    if (h.has(f::kRst)) {
+      peer_rst(s, *c);
+      return;
+    }
+    if (!c->peer_syn.seen) return;
+    if (h.has(f::kAck) && c->target_syn.seen) take_ack(s, *c);
+    record_peer_segment(s, *c);
+  }
+
+  // What the target should make of the ACK and window of a peer segment.
+  static void take_ack(const Seg& s, Conn& c) {
+    const wire::TcpHeader& h = s.h();
+    const Seq ack = h.ack;
+    if (ack.gt(c.snd_max)) return;  // acknowledges something not sent: the target drops it
+    const bool syn = h.has(f::kSyn);
+    const std::uint8_t shift = !syn && c.both_ws() ? c.peer_syn.shift : 0;
+    const std::uint32_t window = std::uint32_t{h.window} << shift;
+    const detail::PeerWindow w{ack + window, ack, window};
+
+    // Sure to be taken: the SYN-ACK answering the target's SYN in SYN-SENT, or the in-order
+    // segment at the target's known RCV.NXT that passes the SND.WL1/WL2 test (RFC 9293 3.10.7.4).
+    bool certain = false;
+    if (syn) {
+      certain = !c.target_sent_ack && ack.gt(c.target_syn.iss);
+    } else {
+      const Seq hi = c.rcv_hi();
+      certain = ack.ge(c.snd_una) && c.last_ack && *c.last_ack == hi && h.seq == hi &&
+                (!c.wl1 || c.wl1->lt(h.seq) || (*c.wl1 == h.seq && c.wl2->le(ack)));
+    }
+    if (certain) {
+      c.peer_window = w;
+      c.wl1 = h.seq;
+      c.wl2 = ack;
+    } else if (!c.peer_window || w.edge.gt(c.peer_window->edge)) {
+      c.peer_window = w;  // perhaps taken: it may only widen what the oracle allows
+    }
+
+    if (ack.gt(c.snd_una)) {
+      c.snd_una = ack;
+      // Bytes below the peer's cumulative ACK are not compared again.
+      const std::int64_t acked = c.target_line.pos(ack) - 1;
+      c.sent.forget_below(acked);
+      while (!c.written.empty() && c.written_base < acked) {
+        c.written.pop_front();
+        ++c.written_base;
+      }
+    }
+  }
+
+  // The peer's sequence space and bytes, as far as the target may have taken them.
+  static void record_peer_segment(const Seg& s, Conn& c) {
+    const wire::TcpHeader& h = s.h();
+    const bool syn = h.has(f::kSyn);
+    if (syn && h.seq != c.peer_syn.iss) return;
+    const std::int64_t start = c.peer_line.pos(h.seq);
+    c.peer_space.add(start, start + s.p.segment_length());
+    const std::int64_t data = start + (syn ? 1 : 0);
+    if (!s.p.payload.empty()) {
+      const ByteRecord::PutResult r = c.peer_bytes.put(data, s.p.payload);
+      // A copy that differs from the first at a position the target has not acknowledged:
+      // the target may have kept either.
+      const std::int64_t low = c.last_ack ? c.peer_line.pos(*c.last_ack) : 0;
+      for (const Stretch& d : r.differing) {
+        if (d.end > low) c.ambiguous.add(std::max(d.begin, low), d.end);
+      }
+    }
+    if (h.has(f::kFin) && !c.peer_fin) {
+      c.peer_fin = h.seq + (syn ? 1U : 0U) + size32(s.p.payload.size());
+    }
+    c.peer_line.advance(c.peer_space.end());
+  }
+
+  // A RST from the peer: accepted, challenged or ignored (RFC 9293 3.10.7.3, RFC 5961 3.2).
+  static void peer_rst(const Seg& s, Conn& c) {
+    const wire::TcpHeader& h = s.h();
+    if (!c.target_syn.seen || c.closed()) return;
+    if (!c.target_sent_ack) {
+      // SYN-SENT: acceptable only with an ACK of the SYN.
+      if (h.has(f::kAck) && h.ack.gt(c.target_syn.iss) && h.ack.le(c.snd_max)) {
+        c.end = End::kResetByPeer;
+      }
+      return;
+    }
+    if (!c.peer_syn.seen || !c.last_ack) return;
+    const Seq lo = *c.last_ack;
+    const Seq hi = c.rcv_hi();
+    if (h.seq == lo && lo == hi) {
+      c.end = End::kResetByPeer;
+    } else if (h.seq.in_range(lo, hi)) {
+      c.end = End::kMaybeResetByPeer;
+    } else if (c.established() && c.target_window_edge && h.seq.gt(hi) &&
+               h.seq.lt(*c.target_window_edge)) {
+      c.challenge = wire::format_tcp(s.p);
+    }
+  }
+
+  // --- The application -----------------------------------------------------------------------
+
+  void app_write(const ConnKey& k, std::span<const std::uint8_t> bytes) {
+    TupleState& tu = tuple(k);
+    auto& dst = tu.conn ? tu.conn->written : tu.pending_written;
+    dst.insert(dst.end(), bytes.begin(), bytes.end());
+  }
+
+  void app_read(const ConnKey& k, std::span<const std::uint8_t> bytes, std::int64_t time_us) {
+    if (bytes.empty()) return;
+    TupleState& tu = tuple(k);
+    Conn* c = tu.conn.get();
+    if (c == nullptr || !c->peer_syn.seen) {
+      report(invariant::kStreamIntegrity, k, time_us,
+             "the application read " + std::to_string(bytes.size()) +
+                 " bytes, but the peer has opened no connection on this 4-tuple");
+      return;
+    }
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      const std::int64_t offset = c->read_total + static_cast<std::int64_t>(i);
+      const std::int64_t pos = offset + 1;
+      if (c->ambiguous.contains(pos)) continue;
+      const std::optional<std::uint8_t> sent = c->peer_bytes.at(pos);
+      const std::string where =
+          "stream offset " + std::to_string(offset) + " (seq " + num(c->peer_line.seq(pos)) + ")";
+      if (!sent) {
+        report(invariant::kStreamIntegrity, k, time_us,
+               "the application read " + std::to_string(bytes.size()) + " bytes; the byte at " +
+                   where + " was never sent by the peer");
+        break;
+      }
+      if (*sent != bytes[i]) {
+        report(invariant::kStreamIntegrity, k, time_us,
+               "the application read " + hex_byte(bytes[i]) + " at " + where +
+                   ", but the peer sent " + hex_byte(*sent) +
+                   " there (data must be delivered exactly once, in order)");
+        break;
+      }
+    }
+    c->read_total += static_cast<std::int64_t>(bytes.size());
+    c->peer_bytes.forget_below(c->read_total + 1);
+    c->ambiguous.forget_below(c->read_total + 1);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Oracle::Oracle(OracleOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+}
+Oracle::~Oracle() = default;
+Oracle::Oracle(Oracle&&) noexcept = default;
+Oracle& Oracle::operator=(Oracle&&) noexcept = default;
+
+void Oracle::on_segment(Direction d, const TcpPacket& p, std::int64_t time_us) {
+  impl_->latest_time_us = time_us;
+  const Impl::Seg s{p, ConnKey::of(d, p), time_us};
+  if (d == Direction::kFromTarget) {
+    impl_->from_target(s);
+  } else {
+    impl_->to_target(s);
+  }
+}
+
+void Oracle::on_app_write(const ConnKey& k, std::span<const std::uint8_t> bytes,
+                          std::int64_t time_us) {
+  static_cast<void>(time_us);  // writes are judged when their bytes reach the wire
+  impl_->app_write(k, bytes);
+}
+
+void Oracle::on_app_read(const ConnKey& k, std::span<const std::uint8_t> bytes,
+                         std::int64_t time_us) {
+  impl_->app_read(k, bytes, time_us == kLatestSegmentTime ? impl_->latest_time_us : time_us);
+}
+
+void Oracle::finish(std::int64_t time_us) {
+  impl_->latest_time_us = time_us;
+  impl_->tuples.clear();
+}
+
+const std::vector<Violation>& Oracle::violations() const { return impl_->violations; }
+std::size_t Oracle::violation_count() const { return impl_->violation_count; }
+
+}  // namespace synack::oracle

@@ -1,0 +1,975 @@
+#include "harness/oracle/oracle.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "harness/wire/format.h"
+
+namespace synack::oracle {
+namespace {
+
+namespace f = wire::tcp_flags;
+namespace inv = invariant;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using wire::OptMss;
+using wire::OptNop;
+using wire::OptRaw;
+using wire::OptSack;
+using wire::OptSackPermitted;
+using wire::OptTimestamps;
+using wire::OptWindowScale;
+using wire::Seq;
+using wire::TcpOption;
+using wire::TcpPacket;
+
+constexpr std::uint32_t kPeerIss = 1000;
+constexpr std::uint32_t kTargetIss = 5000;
+constexpr wire::Ipv4Addr kTargetAddr = wire::Ipv4Addr::from_octets(10, 0, 0, 1);
+constexpr wire::Ipv4Addr kPeerAddr = wire::Ipv4Addr::from_octets(10, 0, 0, 2);
+constexpr std::uint16_t kTargetPort = 80;
+constexpr std::uint16_t kPeerPort = 40000;
+constexpr ConnKey kKey{kTargetAddr, kTargetPort, kPeerAddr, kPeerPort};
+
+// A segment under construction, named as in packetdrill: in() travels to the target (sent by the
+// harness, the peer), out() comes from the target.
+class Seg {
+ public:
+  Seg(Direction d, std::uint8_t flags, std::uint32_t seq) : dir_(d) {
+    const bool from_target = d == Direction::kFromTarget;
+    p_.ip.src = from_target ? kTargetAddr : kPeerAddr;
+    p_.ip.dst = from_target ? kPeerAddr : kTargetAddr;
+    p_.tcp.src_port = from_target ? kTargetPort : kPeerPort;
+    p_.tcp.dst_port = from_target ? kPeerPort : kTargetPort;
+    p_.tcp.flags = flags;
+    p_.tcp.seq = Seq(seq);
+    p_.tcp.window = 65535;
+  }
+  Seg& ack(std::uint32_t a) {
+    p_.tcp.flags |= f::kAck;
+    p_.tcp.ack = Seq(a);
+    return *this;
+  }
+  Seg& win(std::uint16_t w) {
+    p_.tcp.window = w;
+    return *this;
+  }
+  Seg& data(std::string_view d) {
+    p_.payload.assign(d.begin(), d.end());
+    return *this;
+  }
+  Seg& opt(TcpOption o) {
+    p_.tcp.options.push_back(std::move(o));
+    return *this;
+  }
+  Seg& opts(const std::vector<TcpOption>& o) {
+    p_.tcp.options.insert(p_.tcp.options.end(), o.begin(), o.end());
+    return *this;
+  }
+  Seg& ts(std::uint32_t val, std::uint32_t ecr) { return opt(OptTimestamps{val, ecr}); }
+  Seg& from_port(std::uint16_t port) {
+    (dir_ == Direction::kFromTarget ? p_.tcp.dst_port : p_.tcp.src_port) = port;
+    return *this;
+  }
+
+  Direction direction() const { return dir_; }
+  const TcpPacket& packet() const { return p_; }
+  TcpPacket& packet() { return p_; }
+
+ private:
+  Direction dir_;
+  TcpPacket p_;
+};
+
+Seg in(std::uint8_t flags, std::uint32_t seq) { return {Direction::kToTarget, flags, seq}; }
+Seg out(std::uint8_t flags, std::uint32_t seq) { return {Direction::kFromTarget, flags, seq}; }
+
+// n bytes of text that differ from position to position.
+std::string text(std::size_t n, char seed) {
+  std::string s(n, ' ');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('!' + (seed + i * 7) % 90);
+  return s;
+}
+
+std::span<const std::uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};  // NOLINT: test data
+}
+
+class OracleTest : public ::testing::Test {
+ protected:
+  void feed(const Seg& s) { oracle_.on_segment(s.direction(), s.packet(), now_us_); }
+  void at_ms(std::int64_t ms) { now_us_ = ms * 1000; }
+  void at_us(std::int64_t us) { now_us_ = us; }
+  void app_writes(std::string_view s) { oracle_.on_app_write(kKey, bytes_of(s), now_us_); }
+  void app_reads(std::string_view s) { oracle_.on_app_read(kKey, bytes_of(s), now_us_); }
+
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const Violation& v : oracle_.violations()) out.push_back(v.invariant);
+    return out;
+  }
+  std::string dump() const {
+    std::string s;
+    for (const Violation& v : oracle_.violations()) s += "\n  " + v.to_string();
+    return s;
+  }
+  std::string first_detail() const {
+    return oracle_.violations().empty() ? "" : oracle_.violations().front().detail;
+  }
+
+  // The peer connects to the target: a passive open on the target's side.
+  void passive_open(const std::vector<TcpOption>& peer_opts = {},
+                    const std::vector<TcpOption>& target_opts = {},
+                    std::uint16_t peer_win = 65535) {
+    feed(in(f::kSyn, kPeerIss).win(peer_win).opts(peer_opts));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).opts(target_opts));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(peer_win));
+  }
+  // The target connects to the peer: an active open.
+  void active_open(const std::vector<TcpOption>& target_opts = {},
+                   const std::vector<TcpOption>& peer_opts = {}, std::uint16_t peer_win = 65535) {
+    feed(out(f::kSyn, kTargetIss).opts(target_opts));
+    feed(in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 1).win(peer_win).opts(peer_opts));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  }
+
+  Oracle oracle_;
+  std::int64_t now_us_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The API.
+
+TEST(OracleApi, NamesEveryInvariantOnce) {
+  const auto all = invariant_names();
+  EXPECT_EQ(all.size(), 12U);
+  EXPECT_EQ(std::set<std::string_view>(all.begin(), all.end()).size(), all.size());
+  EXPECT_THAT(all, Contains(inv::kRstReplyForm));
+}
+
+TEST(OracleApi, KeysAConnectionFromTheTargetsSide) {
+  const Seg o = out(f::kAck, 1);
+  const Seg i = in(f::kAck, 1);
+  EXPECT_EQ(ConnKey::of(Direction::kFromTarget, o.packet()), kKey);
+  EXPECT_EQ(ConnKey::of(Direction::kToTarget, i.packet()), kKey);
+  EXPECT_EQ(kKey.to_string(), "target 10.0.0.1:80 <> peer 10.0.0.2:40000");
+}
+
+TEST(OracleApi, ViolationPrintsTimeNameAndDetail) {
+  const Violation v{"checksum", "x", 12345678};
+  EXPECT_EQ(v.to_string(), "[12.345678 s] checksum: x");
+}
+
+TEST(OracleApi, CapsStoredViolationsButCountsAll) {
+  Oracle o(OracleOptions{.app_writes_observed = true, .rto_slack_us = 1000, .max_violations = 2});
+  Seg bad = out(f::kSyn, kTargetIss);
+  bad.packet().tcp_checksum_ok = false;
+  for (int i = 0; i < 5; ++i) o.on_segment(Direction::kFromTarget, bad.packet(), i);
+  EXPECT_EQ(o.violations().size(), 2U);
+  EXPECT_EQ(o.violation_count(), 5U);
+  EXPECT_FALSE(o.ok());
+}
+
+TEST_F(OracleTest, IgnoresSegmentsOfConnectionsItNeverSawOpen) {
+  feed(out(f::kAck | f::kPsh, 777).ack(123).data("midstream"));
+  feed(out(f::kAck, 700).ack(100));  // would be a backwards ACK on a known connection
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// checksum
+
+TEST_F(OracleTest, ChecksumAcceptsPacketsThatVerify) {
+  Seg syn = out(f::kSyn, kTargetIss);
+  auto parsed = wire::parse_tcp_packet(wire::emit(syn.packet()));
+  ASSERT_TRUE(parsed);
+  oracle_.on_segment(Direction::kFromTarget, *parsed, 0);
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ChecksumFlagsABadTcpChecksum) {
+  Seg syn = out(f::kSyn, kTargetIss);
+  syn.packet().tcp.checksum = 0x1234;
+  auto parsed = wire::parse_tcp_packet(wire::emit(syn.packet()));
+  ASSERT_TRUE(parsed);
+  ASSERT_FALSE(parsed->tcp_checksum_ok);
+  oracle_.on_segment(Direction::kFromTarget, *parsed, 0);
+  EXPECT_THAT(names(), ElementsAre(inv::kChecksum)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("bad tcp cksum"));
+}
+
+TEST_F(OracleTest, ChecksumFlagsABadIpChecksum) {
+  Seg syn = out(f::kSyn, kTargetIss);
+  syn.packet().ip.checksum = 0x1234;
+  auto parsed = wire::parse_tcp_packet(wire::emit(syn.packet()));
+  ASSERT_TRUE(parsed);
+  oracle_.on_segment(Direction::kFromTarget, *parsed, 0);
+  EXPECT_THAT(names(), ElementsAre(inv::kChecksum)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("IP header checksum"));
+}
+
+TEST_F(OracleTest, ChecksumDoesNotJudgeThePeer) {
+  Seg syn = in(f::kSyn, kPeerIss);
+  syn.packet().tcp_checksum_ok = false;  // the harness may inject a bad checksum on purpose
+  feed(syn);
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// options-well-formed
+
+const std::vector<TcpOption> kFullSyn = {OptMss{1460}, OptSackPermitted{}, OptTimestamps{100, 0},
+                                         OptNop{}, OptWindowScale{7}};
+const std::vector<TcpOption> kFullSynAck = {OptMss{1460}, OptSackPermitted{},
+                                            OptTimestamps{900, 100}, OptNop{},
+                                            OptWindowScale{7}};
+
+TEST_F(OracleTest, OptionsNegotiatedOnTheSynsAndTimestampsAfter) {
+  passive_open(kFullSyn, kFullSynAck);
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).ts(901, 100));
+  feed(out(f::kAck, kTargetIss + 1)
+           .ack(kPeerIss + 1)
+           .ts(902, 100)
+           .opt(OptSack{{{Seq(kPeerIss + 101), Seq(kPeerIss + 201)}}}));
+  feed(out(f::kRst, kTargetIss + 1));  // a RST needs no timestamps
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, OptionsMssOnlyOnSyn) {
+  passive_open();
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).opt(OptMss{1460}));
+  EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("only allowed on a SYN"));
+}
+
+TEST_F(OracleTest, OptionsWindowScaleShiftAtMost14) {
+  feed(out(f::kSyn, kTargetIss).opt(OptWindowScale{14}));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  feed(out(f::kSyn, kTargetIss + 1).from_port(40001).opt(OptWindowScale{15}));
+  EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("shift 15 exceeds 14"));
+}
+
+TEST_F(OracleTest, OptionsEachKindAtMostOnce) {
+  feed(out(f::kSyn, kTargetIss).opt(OptMss{1460}).opt(OptNop{}).opt(OptNop{}).opt(OptMss{1400}));
+  EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("more than once"));
+}
+
+TEST_F(OracleTest, OptionsKnownKindWithABadLength) {
+  const std::vector<OptRaw> bad = {
+      {2, {0x05}}, {3, {}}, {4, {0}}, {5, {1, 2, 3}}, {8, {1, 2, 3, 4, 5, 6, 7, 8, 9}}};
+  std::uint16_t port = 40100;
+  for (const OptRaw& raw : bad) {
+    Oracle o;
+    Seg syn = out(f::kSyn, kTargetIss).from_port(port++).opt(raw);
+    o.on_segment(Direction::kFromTarget, syn.packet(), 0);
+    ASSERT_EQ(o.violations().size(), 1U) << "kind " << int{raw.kind};
+    EXPECT_EQ(o.violations()[0].invariant, inv::kOptionsWellFormed);
+    EXPECT_THAT(o.violations()[0].detail, HasSubstr("has length"));
+  }
+  // An unknown kind is not malformed.
+  feed(out(f::kSyn, kTargetIss).opt(OptRaw{253, {1, 2}}));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, OptionsSackNeedsBlocks) {
+  passive_open({OptSackPermitted{}}, {OptSackPermitted{}});
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).opt(OptSack{}));
+  EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+}
+
+TEST_F(OracleTest, OptionsSackOnlyWhenBothSynsPermittedIt) {
+  passive_open({OptSackPermitted{}}, {});
+  feed(out(f::kAck, kTargetIss + 1)
+           .ack(kPeerIss + 1)
+           .opt(OptSack{{{Seq(kPeerIss + 101), Seq(kPeerIss + 201)}}}));
+  EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("RFC 2018"));
+}
+
+TEST_F(OracleTest, OptionsTimestampsOnEverySegmentOnceNegotiated) {
+  passive_open({OptTimestamps{100, 0}}, {OptTimestamps{900, 100}});
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).ts(901, 100));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("no timestamps"));
+}
+
+TEST_F(OracleTest, OptionsNoTimestampsUnlessNegotiated) {
+  feed(out(f::kSyn, kTargetIss).opt(OptTimestamps{900, 0}));  // the target offers them
+  feed(in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 1));  // the peer does not
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).ts(901, 0));
+  EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("not negotiated"));
+}
+
+TEST_F(OracleTest, OptionsSynAckEchoesOnlyWhatTheSynOffered) {
+  feed(in(f::kSyn, kPeerIss).opt(OptMss{1460}));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).opt(OptTimestamps{900, 0}));
+  EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("RFC 7323 3.2"));
+}
+
+TEST_F(OracleTest, OptionsSynAckWindowScaleOnlyIfTheSynHadIt) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).opt(OptWindowScale{7}));
+  EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("RFC 7323 2.2"));
+}
+
+TEST_F(OracleTest, OptionsOfThePeerAreNotJudged) {
+  feed(in(f::kSyn, kPeerIss).opt(OptRaw{2, {1}}).opt(OptWindowScale{15}));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).opt(OptMss{536}));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// ack-monotonic, ack-covers-unsent
+
+TEST_F(OracleTest, AckMonotonicAcceptsAdvancingAcks) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 6));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 6));  // a duplicate ACK is fine
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, AckMonotonicFlagsABackwardsAck) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 6));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), ElementsAre(inv::kAckMonotonic)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("ack 1001 is below the previous ack 1006"));
+  EXPECT_THAT(first_detail(), HasSubstr("target 10.0.0.1:80 <> peer 10.0.0.2:40000"));
+  EXPECT_THAT(first_detail(), HasSubstr("10.0.0.1.80 > 10.0.0.2.40000: Flags [.], seq 5001"));
+}
+
+TEST_F(OracleTest, AckCoversUnsentAllowsAckingEverythingIncludingFin) {
+  passive_open();
+  feed(in(f::kAck | f::kFin, kPeerIss + 1).ack(kTargetIss + 1).data("bye"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 5));  // 3 bytes + FIN
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, AckCoversUnsentFlagsAnAckBeyondWhatWasSent) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("bye"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 5));
+  EXPECT_THAT(names(), ElementsAre(inv::kAckCoversUnsent)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("everything below 1004"));
+}
+
+TEST_F(OracleTest, AckCoversUnsentFlagsAnAckAcrossAHole) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 101).ack(kTargetIss + 1).data(text(100, 'b')));  // 1101:1201
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // a duplicate ACK: fine
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 201));  // 1001:1101 never arrived
+  EXPECT_THAT(names(), ElementsAre(inv::kAckCoversUnsent)) << dump();
+}
+
+TEST_F(OracleTest, AckCoversUnsentFlagsAnAckBeforeThePeersSyn) {
+  feed(out(f::kSyn, kTargetIss));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), ElementsAre(inv::kAckCoversUnsent)) << dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// send-within-window
+
+TEST_F(OracleTest, SendWithinWindowUpToTheEdgeThenAZeroWindowProbe) {
+  passive_open({}, {}, /*peer_win=*/100);
+  app_writes(text(200, 'c'));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(text(200, 'c').substr(0, 100)));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 101).win(0));
+  at_ms(200);
+  feed(out(f::kAck, kTargetIss + 101).ack(kPeerIss + 1).data(text(200, 'c').substr(100, 1)));
+  at_ms(600);
+  feed(out(f::kAck, kTargetIss + 101).ack(kPeerIss + 1).data(text(200, 'c').substr(100, 1)));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, SendWithinWindowFlagsDataPastTheEdge) {
+  passive_open({}, {}, /*peer_win=*/100);
+  app_writes(text(101, 'c'));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(text(101, 'c')));
+  EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("right edge 5101"));
+}
+
+TEST_F(OracleTest, SendWithinWindowFlagsMoreThanOneByteIntoAZeroWindow) {
+  passive_open({}, {}, /*peer_win=*/0);
+  app_writes("ab");
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("ab"));
+  EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+}
+
+TEST_F(OracleTest, SendWithinWindowScalesWhenBothSynsCarriedWindowScale) {
+  passive_open({OptWindowScale{2}}, {OptWindowScale{0}}, /*peer_win=*/100);  // 400 bytes
+  const std::string d = text(500, 'd');
+  app_writes(d);
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(d.substr(0, 300)));
+  feed(out(f::kAck, kTargetIss + 301).ack(kPeerIss + 1).data(d.substr(300, 100)));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  feed(out(f::kAck, kTargetIss + 401).ack(kPeerIss + 1).data(d.substr(400, 100)));
+  EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+}
+
+TEST_F(OracleTest, SendWithinWindowDoesNotScaleUnlessBothSynsCarriedWindowScale) {
+  passive_open({OptWindowScale{2}}, {}, /*peer_win=*/100);  // the target did not agree: 100
+  const std::string d = text(300, 'd');
+  app_writes(d);
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(d));
+  EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+}
+
+TEST_F(OracleTest, SendWithinWindowNeverScalesTheWindowOfASyn) {
+  active_open({OptWindowScale{0}}, {OptWindowScale{4}}, /*peer_win=*/100);  // 100, not 1600
+  const std::string d = text(200, 'e');
+  app_writes(d);
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(d.substr(0, 100)));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  feed(out(f::kAck, kTargetIss + 101).ack(kPeerIss + 1).data(d.substr(100, 100)));
+  EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+}
+
+TEST_F(OracleTest, SendWithinWindowAllowsRetransmittingPastAShrunkWindowButNoNewData) {
+  passive_open({}, {}, /*peer_win=*/1000);
+  const std::string d = text(1100, 'f');
+  app_writes(d);
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(d.substr(0, 1000)));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(200));  // shrinks to 5201
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(d.substr(0, 1000)));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  feed(out(f::kAck, kTargetIss + 1001).ack(kPeerIss + 1).data(d.substr(1000, 100)));
+  EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+}
+
+TEST_F(OracleTest, SendWithinWindowIgnoresAWindowFromASegmentTheTargetDrops) {
+  passive_open({}, {}, /*peer_win=*/1000);
+  // Far outside the target's receive window: the target drops it, window and all.
+  feed(in(f::kAck, kPeerIss + 100000).ack(kTargetIss + 1).win(0));
+  const std::string d = text(1000, 'g');
+  app_writes(d);
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(d));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// retransmission-same-bytes
+
+TEST_F(OracleTest, RetransmissionOfTheSameBytesEvenRepacketized) {
+  passive_open();
+  app_writes("hello world");
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("hello"));
+  feed(out(f::kAck, kTargetIss + 6).ack(kPeerIss + 1).data(" world"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("hello world"));
+  feed(out(f::kAck, kTargetIss + 4).ack(kPeerIss + 1).data("lo w"));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, RetransmissionWithDifferentBytes) {
+  passive_open();
+  app_writes("hello");
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("hello"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("hellO"));
+  EXPECT_THAT(names(), ElementsAre(inv::kRetransmissionSameBytes)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("the byte at seq 5005 was 0x6f when first sent"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// nothing-after-fin
+
+TEST_F(OracleTest, NothingAfterFinButRetransmittedFinAndAcks) {
+  passive_open();
+  app_writes("abc");
+  feed(out(f::kAck | f::kFin, kTargetIss + 1).ack(kPeerIss + 1).data("abc"));  // FIN at 5004
+  feed(out(f::kAck | f::kFin, kTargetIss + 1).ack(kPeerIss + 1).data("abc"));
+  feed(out(f::kAck | f::kFin, kTargetIss + 4).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 5).data("x"));
+  feed(out(f::kAck, kTargetIss + 5).ack(kPeerIss + 2));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, NothingAfterFinFlagsDataAfterTheFin) {
+  passive_open();
+  app_writes("abcde");
+  feed(out(f::kAck | f::kFin, kTargetIss + 1).ack(kPeerIss + 1).data("abc"));
+  feed(out(f::kAck, kTargetIss + 5).ack(kPeerIss + 1).data("e"));
+  EXPECT_THAT(names(), ElementsAre(inv::kNothingAfterFin)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("after the FIN at 5004"));
+}
+
+TEST_F(OracleTest, NothingAfterFinFlagsAFinThatMoved) {
+  passive_open();
+  feed(out(f::kAck | f::kFin, kTargetIss + 1).ack(kPeerIss + 1));
+  feed(out(f::kAck | f::kFin, kTargetIss + 2).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), ElementsAre(inv::kNothingAfterFin)) << dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// nothing-after-rst
+
+TEST_F(OracleTest, NothingAfterRstButAnswersAndANewConnection) {
+  passive_open();
+  feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // an abort
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("late"));
+  feed(out(f::kRst, kTargetIss + 1));  // answers the late segment
+  feed(out(f::kSyn, 9000));            // a new connection on the same 4-tuple
+  feed(in(f::kSyn | f::kAck, 300).ack(9001));
+  feed(out(f::kAck, 9001).ack(301));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, NothingAfterRstFlagsASegmentAfterTheReset) {
+  passive_open();
+  feed(out(f::kRst, kTargetIss + 1));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), ElementsAre(inv::kNothingAfterRst)) << dump();
+}
+
+TEST_F(OracleTest, NothingAfterRstFlagsASecondRstWithNothingToAnswer) {
+  passive_open();
+  feed(out(f::kRst, kTargetIss + 1));
+  feed(out(f::kRst, kTargetIss + 1));
+  EXPECT_THAT(names(), ElementsAre(inv::kNothingAfterRst)) << dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// rst-reply-form
+
+TEST_F(OracleTest, RstReplyFormToASynOnAClosedPort) {
+  feed(in(f::kSyn, kPeerIss).data("abc"));
+  feed(out(f::kRst | f::kAck, 0).ack(kPeerIss + 4));  // SEG.SEQ + SEG.LEN, SYN counted
+  feed(in(f::kFin, kPeerIss + 10).from_port(40001));
+  feed(out(f::kRst | f::kAck, 0).ack(kPeerIss + 11).from_port(40001));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, RstReplyFormToAnAckWithNoConnectionAndLateAnswers) {
+  feed(in(f::kAck, kPeerIss).ack(777));
+  feed(in(f::kAck | f::kPsh, kPeerIss).ack(888).data("x"));
+  feed(out(f::kRst, 777));  // answers arrive late, in order
+  feed(out(f::kRst, 888));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, RstReplyFormFlagsAWrongSeq) {
+  feed(in(f::kAck, kPeerIss).ack(777));
+  feed(out(f::kRst, 778));
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("expected <SEQ=777><CTL=RST>"));
+}
+
+TEST_F(OracleTest, RstReplyFormFlagsAnAckOnTheAnswerToAnAck) {
+  feed(in(f::kAck, kPeerIss).ack(777));
+  feed(out(f::kRst | f::kAck, 777).ack(kPeerIss));
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+}
+
+TEST_F(OracleTest, RstReplyFormFlagsAWrongAckOnTheAnswerToASyn) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kRst | f::kAck, 0).ack(kPeerIss));
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("expected <SEQ=0><ACK=1001><CTL=RST,ACK>"));
+}
+
+TEST_F(OracleTest, RstReplyFormNeverAnswersARst) {
+  feed(in(f::kRst, kPeerIss));
+  feed(out(f::kRst | f::kAck, 0).ack(kPeerIss));
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("never answer a RST"));
+}
+
+TEST_F(OracleTest, RstReplyFormInSynSentKeepsTheConnection) {
+  feed(out(f::kSyn, kTargetIss));
+  feed(in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 77));  // an unacceptable ACK
+  feed(out(f::kRst, kTargetIss + 77));                       // RFC 9293 3.10.7.3
+  at_ms(1000);
+  feed(out(f::kSyn, kTargetIss));  // still in SYN-SENT: not "something after a RST"
+  feed(in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 1));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// Both sides closed (the target's passive close ends in CLOSED); later segments get closed-form
+// RSTs.
+class ClosedConnection : public OracleTest {
+ protected:
+  void SetUp() override {
+    passive_open();
+    feed(in(f::kFin | f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 2));
+    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 2));
+    feed(in(f::kAck, kPeerIss + 2).ack(kTargetIss + 2));
+    feed(in(f::kAck, kPeerIss + 2).ack(kTargetIss + 2).data("late"));
+  }
+};
+
+TEST_F(ClosedConnection, RstReplyFormAfterClose) {
+  feed(out(f::kRst, kTargetIss + 2));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(ClosedConnection, RstReplyFormAfterCloseFlagsAWrongSeq) {
+  feed(out(f::kRst, kTargetIss + 3));
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+}
+
+TEST_F(ClosedConnection, ANewSynStartsANewIncarnation) {
+  feed(in(f::kSyn, 500));  // a lower ISN than before
+  feed(out(f::kSyn | f::kAck, 7000).ack(501));
+  feed(in(f::kAck, 501).ack(7001));
+  feed(out(f::kAck, 7001).ack(501));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// challenge-ack
+
+TEST_F(OracleTest, ChallengeAckForAnInWindowRst) {
+  passive_open();
+  feed(in(f::kRst, kPeerIss + 101));  // in the window, not RCV.NXT (1001)
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  // The connection lives on.
+  app_writes("still here");
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("still here"));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ChallengeAckForASyn) {
+  passive_open();
+  feed(in(f::kSyn, 3000));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ChallengeAckMaySilentlyBeRateLimited) {
+  passive_open();
+  feed(in(f::kRst, kPeerIss + 101));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("more"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 5));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ChallengeAckFlagsARstInReply) {
+  passive_open();
+  feed(in(f::kRst, kPeerIss + 101));
+  feed(out(f::kRst, kTargetIss + 1));
+  EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("in reply to 10.0.0.2.40000 > 10.0.0.1.80: Flags [R]"));
+}
+
+TEST_F(OracleTest, ChallengeAckFlagsAWrongSeq) {
+  passive_open();
+  feed(in(f::kRst, kPeerIss + 101));
+  feed(out(f::kAck, kTargetIss).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("SEQ = SND.NXT (5001)"));
+}
+
+TEST_F(OracleTest, ChallengeAckFlagsANewConnectionInReplyToASyn) {
+  passive_open();
+  feed(in(f::kSyn, 3000));
+  feed(out(f::kSyn | f::kAck, 7000).ack(3001));
+  EXPECT_THAT(names(), Contains(inv::kChallengeAck)) << dump();
+}
+
+TEST_F(OracleTest, ChallengeAckNotRequiredForAnExactRst) {
+  passive_open();
+  feed(in(f::kRst, kPeerIss + 1));  // exactly RCV.NXT: the connection is reset
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+  feed(out(f::kRst, kTargetIss + 1));  // no connection any more: answers in closed form
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ChallengeAckNotRequiredOutsideTheWindow) {
+  passive_open();
+  feed(in(f::kRst, kPeerIss + 1 + 70000));
+  feed(out(f::kRst, kTargetIss + 1));  // not a challenge case (and an abort is not judged)
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ChallengeAckNotJudgedWhileRcvNxtIsUncertain) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(100, 'h')));  // not yet acked
+  feed(in(f::kRst, kPeerIss + 101));  // RCV.NXT is 1001 or 1101: may be exact
+  feed(out(f::kRst, kTargetIss + 1));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// rto-never-shrinks
+
+class Retransmitting : public OracleTest {
+ protected:
+  void SetUp() override {
+    active_open();
+    app_writes(data_);
+  }
+  void send_at_ms(std::int64_t ms) {
+    at_ms(ms);
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(data_));
+  }
+  std::string data_ = text(100, 'r');
+};
+
+TEST_F(Retransmitting, RtoBacksOff) {
+  send_at_ms(0);
+  send_at_ms(1000);
+  send_at_ms(3000);
+  send_at_ms(7000);
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(Retransmitting, RtoShrinks) {
+  send_at_ms(0);
+  send_at_ms(1000);
+  send_at_ms(3000);
+  send_at_ms(3500);
+  EXPECT_THAT(names(), ElementsAre(inv::kRtoNeverShrinks)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("500000 us"));
+}
+
+TEST_F(Retransmitting, RtoWithinSlack) {
+  send_at_ms(0);
+  send_at_ms(1000);
+  at_us(1999500);  // 999.5 ms after 1 s: within 1 ms
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(data_));  // PSH does not matter
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  at_us(2997000);  // 997.5 ms
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(data_));
+  EXPECT_THAT(names(), ElementsAre(inv::kRtoNeverShrinks)) << dump();
+}
+
+TEST_F(Retransmitting, RtoComparisonRestartsWhenThePeerSpeaks) {
+  send_at_ms(0);
+  send_at_ms(1000);
+  at_ms(1100);
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));  // duplicate ACKs: fast retransmit
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+  send_at_ms(1110);
+  send_at_ms(1300);
+  send_at_ms(1700);
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// stream-integrity
+
+TEST_F(OracleTest, StreamIntegrityReadsWhatThePeerSentInOrder) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 7).ack(kTargetIss + 1).data("world"));  // out of order
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("hello "));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("hello "));  // a duplicate
+  app_reads("hello ");
+  app_reads("wor");
+  app_reads("ld");
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, StreamIntegrityFlagsAWrongByte) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
+  app_reads("hellO");
+  EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("read 0x4f at stream offset 4 (seq 1005)"));
+}
+
+TEST_F(OracleTest, StreamIntegrityFlagsDataReadTwice) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("hello world"));
+  app_reads("hello");
+  app_reads("hello");
+  EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+}
+
+TEST_F(OracleTest, StreamIntegrityFlagsDataNeverSent) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
+  feed(in(f::kAck, kPeerIss + 7).ack(kTargetIss + 1).data("world"));  // a hole at 1006
+  app_reads("hello?");
+  EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("never sent"));
+}
+
+TEST_F(OracleTest, StreamIntegrityFlagsAReadWithoutAConnection) {
+  app_reads("x");
+  EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+}
+
+TEST_F(OracleTest, StreamIntegrityAcceptsEitherCopyUntilAcknowledged) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 4).ack(kTargetIss + 1).data("def"));
+  feed(in(f::kAck, kPeerIss + 4).ack(kTargetIss + 1).data("DEF"));  // differs, not yet acked
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("abc"));
+  app_reads("abcDEF");
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, StreamIntegrityFirstCopyWinsOnceAcknowledged) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("abc"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 4));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("xyz"));  // an old duplicate
+  app_reads("xyz");
+  EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+}
+
+TEST_F(OracleTest, StreamIntegritySendsWhatTheApplicationWrote) {
+  active_open();
+  app_writes("hel");
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("hel"));
+  app_writes("lo");
+  feed(out(f::kAck, kTargetIss + 4).ack(kPeerIss + 1).data("lo"));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, StreamIntegrityFlagsSendingWhatWasNotWritten) {
+  active_open();
+  app_writes("hel");
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("hello"));
+  EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("has written 3 bytes"));
+}
+
+TEST_F(OracleTest, StreamIntegrityFlagsSendingOtherBytes) {
+  active_open();
+  app_writes("hello");
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("jello"));
+  EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+}
+
+TEST(OracleStreamIntegrity, SentDataUnjudgedWhenWritesAreNotObserved) {
+  Oracle o(OracleOptions{.app_writes_observed = false});
+  o.on_segment(Direction::kFromTarget, out(f::kSyn, kTargetIss).packet(), 0);
+  o.on_segment(Direction::kToTarget,
+               in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 1).packet(), 0);
+  o.on_segment(Direction::kFromTarget,
+               out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("unreported").packet(), 0);
+  EXPECT_TRUE(o.ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole connections.
+
+TEST_F(OracleTest, SimultaneousOpen) {
+  feed(out(f::kSyn, kTargetIss));
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 1));
+  app_writes("hi");
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("hi"));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 3).data("yo"));
+  app_reads("yo");
+  feed(out(f::kAck, kTargetIss + 3).ack(kPeerIss + 3));
+  feed(out(f::kAck, kTargetIss + 3).ack(kPeerIss + 1));  // must not go back
+  EXPECT_THAT(names(), ElementsAre(inv::kAckMonotonic)) << dump();
+}
+
+// A realistic connection, for two pairs of ISNs: plain, and both near 2^32 so that every
+// sequence number wraps during the run.
+class FullConnection : public OracleTest,
+                       public ::testing::WithParamInterface<std::pair<std::uint32_t, std::uint32_t>> {
+};
+
+TEST_P(FullConnection, YieldsNoViolation) {
+  const auto [p, t] = GetParam();  // the peer's and the target's ISN
+  std::uint32_t tsv = 900;
+  auto ts = [&tsv](std::uint32_t ecr) { return OptTimestamps{++tsv, ecr}; };
+
+  // Handshake: MSS, SACK-permitted, timestamps, window scale 7 both ways.
+  feed(in(f::kSyn, p).opts(kFullSyn));
+  feed(out(f::kSyn | f::kAck, t).ack(p + 1).opts(kFullSynAck));
+  at_ms(10);
+  feed(in(f::kAck, p + 1).ack(t + 1).win(512).ts(101, 900));  // 512 << 7 = 64 KiB
+
+  // The peer sends 2000 bytes; the second half first. The target SACKs, then ACKs both.
+  const std::string up = text(2000, 'u');
+  at_ms(20);
+  feed(in(f::kAck | f::kPsh, p + 1001).ack(t + 1).win(512).ts(102, 900).data(up.substr(1000)));
+  feed(out(f::kAck, t + 1).ack(p + 1).win(502).opt(ts(102)).opt(
+      OptSack{{{Seq(p + 1001), Seq(p + 2001)}}}));
+  at_ms(21);
+  feed(in(f::kAck, p + 1).ack(t + 1).win(512).ts(103, 900).data(up.substr(0, 1000)));
+  feed(out(f::kAck, t + 1).ack(p + 2001).win(500).opt(ts(103)));
+  app_reads(up.substr(0, 1500));
+  app_reads(up.substr(1500));
+
+  // The target's application writes 3000 bytes; they leave in three segments.
+  const std::string down = text(3000, 'd');
+  app_writes(down);
+  at_ms(30);
+  feed(out(f::kAck, t + 1).ack(p + 2001).win(512).opt(ts(103)).data(down.substr(0, 1448)));
+  feed(out(f::kAck, t + 1449).ack(p + 2001).win(512).opt(ts(103)).data(down.substr(1448, 1448)));
+  feed(out(f::kAck | f::kPsh, t + 2897).ack(p + 2001).win(512).opt(ts(103)).data(down.substr(2896)));
+  at_ms(40);
+  feed(in(f::kAck, p + 2001).ack(t + 1449).win(512).ts(104, 903));  // the rest is lost
+
+  // A pause, then retransmissions with backoff.
+  for (const std::int64_t ms : {240, 640, 1440}) {
+    at_ms(ms);
+    feed(out(f::kAck, t + 1449).ack(p + 2001).win(512).opt(ts(104)).data(down.substr(1448, 1448)));
+  }
+  at_ms(1450);
+  feed(in(f::kAck, p + 2001).ack(t + 1449 + 1448).win(512).ts(105, tsv));
+  feed(out(f::kAck | f::kPsh, t + 2897).ack(p + 2001).win(512).opt(ts(105)).data(down.substr(2896)));
+  at_ms(1460);
+  feed(in(f::kAck, p + 2001).ack(t + 3001).win(512).ts(106, tsv));
+
+  // The target closes first; the peer answers with its own FIN; the final ACK.
+  at_ms(2000);
+  feed(out(f::kFin | f::kAck, t + 3001).ack(p + 2001).win(512).opt(ts(106)));
+  at_ms(2010);
+  feed(in(f::kFin | f::kAck, p + 2001).ack(t + 3002).win(512).ts(107, tsv));
+  feed(out(f::kAck, t + 3002).ack(p + 2002).win(512).opt(ts(107)));
+  // TIME-WAIT answers a retransmitted FIN with an ACK.
+  at_ms(2500);
+  feed(in(f::kFin | f::kAck, p + 2001).ack(t + 3002).win(512).ts(108, tsv));
+  feed(out(f::kAck, t + 3002).ack(p + 2002).win(512).opt(ts(108)));
+  oracle_.finish(now_us_);
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Isns, FullConnection,
+                         ::testing::Values(std::make_pair(1000U, 5000U),
+                                           std::make_pair(0xffffff00U, 0xfffffff0U)),
+                         [](const auto& info) {
+                           return info.param.first < 0x80000000U ? std::string("Plain")
+                                                                 : std::string("Wrapping");
+                         });
+
+// The same connection with the target misbehaving once: each mistake is caught by name, also
+// across the wrap.
+TEST_F(OracleTest, WrappingSequenceNumbersStillCatchABackwardsAck) {
+  const std::uint32_t p = 0xfffffff0U;
+  feed(in(f::kSyn, p));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(p + 1));
+  feed(in(f::kAck, p + 1).ack(kTargetIss + 1).data(text(40, 'w')));  // 0xfffffff1 .. 0x19
+  feed(out(f::kAck, kTargetIss + 1).ack(p + 41));                      // 0x19: after the wrap
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  feed(out(f::kAck, kTargetIss + 1).ack(p + 20));  // 0x04, before 0x19 across the wrap
+  EXPECT_THAT(names(), ElementsAre(inv::kAckMonotonic)) << dump();
+}
+
+TEST_F(OracleTest, WrappingSequenceNumbersStillCatchAnAckBeyondWhatWasSent) {
+  const std::uint32_t p = 0xfffffff0U;
+  feed(in(f::kSyn, p));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(p + 1));
+  feed(in(f::kAck, p + 1).ack(kTargetIss + 1).data(text(40, 'w')));
+  feed(out(f::kAck, kTargetIss + 1).ack(p + 42));
+  EXPECT_THAT(names(), ElementsAre(inv::kAckCoversUnsent)) << dump();
+}
+
+}  // namespace
+}  // namespace synack::oracle
