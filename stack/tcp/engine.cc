@@ -28,7 +28,7 @@ std::uint64_t Engine::random() {
 
 Tcb* Engine::find(const FourTuple& t) {
   auto it = conns_.find(t);
-  return it == conns_.end() ? nullptr : it->second.get();
+  return it == conns_.end() ? nullptr : &it->second;
 }
 
 Socket* Engine::sock(SocketId s) {
@@ -46,8 +46,8 @@ bool Engine::port_in_use(std::uint16_t port) const {
 }
 
 Tcb& Engine::create_tcb(const FourTuple& tuple) {
-  auto [it, inserted] = conns_.emplace(tuple, std::make_unique<Tcb>());
-  Tcb& t = *it->second;
+  auto [it, inserted] = conns_.try_emplace(tuple);
+  Tcb& t = it->second;
   t.tuple = tuple;
   t.rto = config_.initial_rto;
   t.ts_offset = static_cast<std::uint32_t>(random());
@@ -75,8 +75,7 @@ void Engine::delete_tcb(Tcb& t, int error_for_user) {
       s->eof = true;
     }
   }
-  if (t.indexed_deadline) timer_index_.erase({*t.indexed_deadline, t.tuple});
-  conns_.erase(t.tuple);  // destroys t
+  conns_.erase(t.tuple);  // destroys t; its timer entry goes stale
 }
 
 void Engine::reschedule(Tcb& t) {
@@ -86,9 +85,28 @@ void Engine::reschedule(Tcb& t) {
     if (d && (!next || *d < *next)) next = d;
   }
   if (next == t.indexed_deadline) return;
-  if (t.indexed_deadline) timer_index_.erase({*t.indexed_deadline, t.tuple});
-  if (next) timer_index_.insert({*next, t.tuple});
   t.indexed_deadline = next;
+  if (!next) return;
+  timers_.push_back({*next, t.tuple});
+  std::push_heap(timers_.begin(), timers_.end(), Later{});
+  if (timers_.size() > 2 * conns_.size() + 64) {
+    // Mostly stale: rebuild from the live deadlines.
+    timers_.clear();
+    for (const auto& [tuple, c] : conns_) {
+      if (c.indexed_deadline) timers_.push_back({*c.indexed_deadline, tuple});
+    }
+    std::make_heap(timers_.begin(), timers_.end(), Later{});
+  }
+}
+
+void Engine::drop_stale_timers() const {
+  while (!timers_.empty()) {
+    const TimerEntry& top = timers_.front();
+    auto it = conns_.find(top.tuple);
+    if (it != conns_.end() && it->second.indexed_deadline == top.when) return;
+    std::pop_heap(timers_.begin(), timers_.end(), Later{});
+    timers_.pop_back();
+  }
 }
 
 void Engine::settle(Tcb& t) {
@@ -97,22 +115,23 @@ void Engine::settle(Tcb& t) {
 }
 
 std::optional<Instant> Engine::next_deadline() const {
-  if (timer_index_.empty()) return std::nullopt;
-  return timer_index_.begin()->when;
+  drop_stale_timers();
+  if (timers_.empty()) return std::nullopt;
+  return timers_.front().when;
 }
 
 void Engine::advance(Instant now) {
   // Each timer fires at its own deadline, so what it re-arms is timed from then, not from `now`
   // (one big jump must behave like many small ones).
-  while (!timer_index_.empty() && timer_index_.begin()->when <= now) {
-    now_ = std::max(now_, timer_index_.begin()->when);
-    const FourTuple tuple = timer_index_.begin()->tuple;
-    Tcb* t = find(tuple);
-    if (t == nullptr) {  // cannot happen: deletion unindexes; be robust anyway
-      timer_index_.erase(timer_index_.begin());
-      continue;
-    }
-    on_timers(*t);  // fires every due timer of t, then reschedules or deletes it
+  for (;;) {
+    drop_stale_timers();
+    if (timers_.empty() || timers_.front().when > now) break;
+    now_ = std::max(now_, timers_.front().when);
+    Tcb& t = conns_.at(timers_.front().tuple);
+    std::pop_heap(timers_.begin(), timers_.end(), Later{});
+    timers_.pop_back();
+    t.indexed_deadline.reset();  // its entry is gone; on_timers reschedules
+    on_timers(t);                // fires every due timer of t, then reschedules or deletes it
   }
   now_ = std::max(now_, now);
 }
@@ -206,7 +225,7 @@ Snapshot Engine::snapshot_of(const Tcb& t) const {
 std::vector<Snapshot> Engine::connections() const {
   std::vector<Snapshot> v;
   v.reserve(conns_.size());
-  for (const auto& [tuple, t] : conns_) v.push_back(snapshot_of(*t));
+  for (const auto& [tuple, t] : conns_) v.push_back(snapshot_of(t));
   std::sort(v.begin(), v.end(), [](const Snapshot& a, const Snapshot& b) {
     return std::tie(a.local_port, a.remote_addr, a.remote_port) <
            std::tie(b.local_port, b.remote_addr, b.remote_port);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "stack/stack.h"
+#include "stack/tcp/byte_queue.h"
 #include "stack/tcp/isn.h"
 #include "stack/tcp/snapshot.h"
 #include "stack/tcp/state.h"
@@ -94,9 +95,9 @@ struct Tcb {
 
   // Buffers. send_buf holds every byte written and not yet acknowledged, starting at
   // send_buf_seq; recv_buf every byte received in order and not yet read.
-  std::deque<std::uint8_t> send_buf;
+  ByteQueue send_buf;
   SeqNum send_buf_seq;
-  std::deque<std::uint8_t> recv_buf;
+  ByteQueue recv_buf;
   std::uint32_t snd_buf_cap = 0;
   std::uint32_t rcv_buf_cap = 0;
   bool fin_queued = false;    // the application shut down sending: a FIN follows the data
@@ -110,7 +111,7 @@ struct Tcb {
   std::optional<Instant> keepalive_deadline;
   std::optional<Instant> delack_deadline;   // delayed ACK (RFC 9293 3.8.6.3, MUST-40)
   std::uint32_t unacked_full_segments = 0;  // received since our last ACK (SHLD-19)
-  std::optional<Instant> indexed_deadline;  // where this TCB sits in Engine::timer_index_
+  std::optional<Instant> indexed_deadline;  // this TCB's live entry in Engine::timers_
   Duration rto{0};
   int retransmits = 0;
   int keepalive_probes_sent = 0;
@@ -257,20 +258,24 @@ class Engine {
   std::uint64_t random();  // splitmix64 over rng_state_
   Instant now_{0};
 
-  std::unordered_map<FourTuple, std::unique_ptr<Tcb>, FourTupleHash> conns_;
+  // TCBs live in the map's nodes: references stay valid as it grows (one allocation each).
+  std::unordered_map<FourTuple, Tcb, FourTupleHash> conns_;
   std::map<SocketId, Socket> sockets_;
   std::unordered_map<std::uint16_t, SocketId> listeners_;  // port -> listening socket
   SocketId next_socket_ = 3;                               // as a process's first free fd
   std::uint16_t next_ephemeral_ = 0;
-  struct TimerKey {
+  // Timers: a min-heap of (deadline, connection) with lazy deletion. A TCB's live entry is the
+  // one matching its indexed_deadline; entries for moved or deleted timers are dropped when they
+  // reach the top, and the heap is rebuilt if stale entries pile up. No allocation per change.
+  struct TimerEntry {
     Instant when;
     FourTuple tuple;
-    friend bool operator<(const TimerKey& a, const TimerKey& b) {
-      if (a.when != b.when) return a.when < b.when;
-      return tuple_key(a.tuple) < tuple_key(b.tuple);
-    }
   };
-  std::set<TimerKey> timer_index_;
+  struct Later {
+    bool operator()(const TimerEntry& a, const TimerEntry& b) const { return a.when > b.when; }
+  };
+  mutable std::vector<TimerEntry> timers_;
+  void drop_stale_timers() const;
 
   // RFC 5961 section 7: challenge ACKs sent in the current one-second period.
   Instant challenge_period_start_{-1};

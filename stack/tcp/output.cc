@@ -65,8 +65,7 @@ void Engine::emit(Tcb& t, std::uint8_t flags, SeqNum seq, std::span<const std::u
     s.window = advertised_window(t);
     if (t.timestamps) s.options.timestamps = Timestamps{ts_now(t), t.ts_recent};
   }
-  s.payload.assign(payload.begin(), payload.end());
-  output_.push_back(emit_segment(s));
+  output_.push_back(emit_segment(s, payload));
   ++t.segs_out;
   ++counters_.packets_out;
 }
@@ -138,10 +137,7 @@ void Engine::output(Tcb& t) {
     std::uint8_t flags = tcp_flag::kAck;
     if (len > 0 && len == unsent) flags |= tcp_flag::kPsh;
     if (fin) flags |= tcp_flag::kFin;
-    const auto offset = static_cast<std::ptrdiff_t>(distance(t.send_buf_seq, t.snd_nxt));
-    std::vector<std::uint8_t> bytes(t.send_buf.begin() + offset,
-                                    t.send_buf.begin() + offset + static_cast<std::ptrdiff_t>(len));
-    emit(t, flags, t.snd_nxt, bytes, false);
+    emit(t, flags, t.snd_nxt, t.send_buf.view(distance(t.send_buf_seq, t.snd_nxt), len), false);
     t.snd_nxt += len + (fin ? 1U : 0U);
     if (t.snd_nxt.after(t.snd_max)) t.snd_max = t.snd_nxt;
     if (!t.rtx_deadline) arm_rtx(t);
@@ -164,10 +160,7 @@ void Engine::retransmit_head(Tcb& t) {
   std::uint8_t flags = tcp_flag::kAck;
   if (fin) flags |= tcp_flag::kFin;
   if (len > 0 && len == unacked_data) flags |= tcp_flag::kPsh;
-  const auto offset = static_cast<std::ptrdiff_t>(distance(t.send_buf_seq, t.snd_una));
-  std::vector<std::uint8_t> bytes(t.send_buf.begin() + offset,
-                                  t.send_buf.begin() + offset + static_cast<std::ptrdiff_t>(len));
-  emit(t, flags, t.snd_una, bytes, false);
+  emit(t, flags, t.snd_una, t.send_buf.view(distance(t.send_buf_seq, t.snd_una), len), false);
 }
 
 }  // namespace synack::stack

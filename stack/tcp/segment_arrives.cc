@@ -308,7 +308,7 @@ void Engine::process_ack(Tcb& t, const Segment& seg, bool& done) {
     // New data (or our FIN) acknowledged: drop it from the retransmission queue.
     const std::uint32_t acked_bytes = std::min<std::uint32_t>(
         distance(t.send_buf_seq, seg.ack), static_cast<std::uint32_t>(t.send_buf.size()));
-    t.send_buf.erase(t.send_buf.begin(), t.send_buf.begin() + acked_bytes);
+    t.send_buf.consume(acked_bytes);
     t.send_buf_seq += acked_bytes;
     t.snd_una = seg.ack;
     if (t.snd_nxt.before(t.snd_una)) t.snd_nxt = t.snd_una;
@@ -369,8 +369,7 @@ void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
   if (skip < have) take = std::min(have - skip, t.rcv_wnd());
   const bool fin_here = seg.has(tcp_flag::kFin) && skip <= have && skip + take == have;
   if (take > 0) {
-    t.recv_buf.insert(t.recv_buf.end(), seg.payload.begin() + skip,
-                      seg.payload.begin() + skip + take);
+    t.recv_buf.append(std::span<const std::uint8_t>(seg.payload).subspan(skip, take));
     t.rcv_nxt += take;
   }
   if (fin_here) {

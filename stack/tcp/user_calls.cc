@@ -56,7 +56,7 @@ SysStatus Engine::bind(SocketId id, std::uint16_t port) {
   if (!s->options.reuse_addr && port != 0) {
     // A connection still finishing on the port (TIME-WAIT, an orphan) holds it too.
     for (const auto& [tuple, t] : conns_) {
-      if (tuple.local_port == port && t->owner < 0 && t->listener == nullptr) {
+      if (tuple.local_port == port && t.owner < 0 && t.listener == nullptr) {
         return err(EADDRINUSE);
       }
     }
@@ -171,10 +171,10 @@ SysResult<std::vector<std::uint8_t>> Engine::read(SocketId id, std::size_t max) 
     return err(EAGAIN);
   }
   const std::size_t n = std::min(max, t->recv_buf.size());
-  std::vector<std::uint8_t> out(t->recv_buf.begin(),
-                                t->recv_buf.begin() + static_cast<std::ptrdiff_t>(n));
+  const auto front = t->recv_buf.view(0, n);
+  std::vector<std::uint8_t> out(front.begin(), front.end());
   const std::uint32_t before = t->rcv_wnd();
-  t->recv_buf.erase(t->recv_buf.begin(), t->recv_buf.begin() + static_cast<std::ptrdiff_t>(n));
+  t->recv_buf.consume(n);
   // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): announce the opened window only once it has
   // grown by a full segment or half the buffer.
   const std::uint32_t free_space =
@@ -207,8 +207,7 @@ SysResult<std::size_t> Engine::write(SocketId id, std::span<const std::uint8_t> 
       t->snd_buf_cap > t->send_buf.size() ? t->snd_buf_cap - t->send_buf.size() : 0;
   if (room == 0) return err(EAGAIN);
   const std::size_t n = std::min(room, data.size());
-  t->send_buf.insert(t->send_buf.end(), data.begin(),
-                     data.begin() + static_cast<std::ptrdiff_t>(n));
+  t->send_buf.append(data.first(n));
   output(*t);
   settle(*t);
   return n;

@@ -1,6 +1,8 @@
 #include "stack/wire/checksum.h"
 
+#include <bit>
 #include <cstddef>
+#include <cstring>
 
 namespace synack::stack {
 namespace {
@@ -10,12 +12,33 @@ constexpr std::uint32_t kProtocolTcp = 6;
 }  // namespace
 
 std::uint64_t checksum_add(std::uint64_t sum, std::span<const std::uint8_t> data) {
-  const std::size_t even = data.size() & ~std::size_t{1};
-  for (std::size_t i = 0; i < even; i += 2) {
-    sum += (std::uint64_t{data[i]} << 8) | data[i + 1];
+  // RFC 1071 section 2(B), byte-order independence: sum the data as native-order words (eight
+  // bytes at a time), fold to 16 bits, and swap once to big-endian on a little-endian host. The
+  // result equals summing big-endian 16-bit words one by one, in a fraction of the time.
+  const std::uint8_t* p = data.data();
+  const std::size_t n = data.size();
+  std::uint64_t acc = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p + i, 8);
+    acc += (w & 0xffffffffU) + (w >> 32);  // each half below 2^32: no overflow for any packet
   }
-  if (even != data.size()) sum += std::uint64_t{data[even]} << 8;
-  return sum;
+  for (; i + 2 <= n; i += 2) {
+    std::uint16_t w = 0;
+    std::memcpy(&w, p + i, 2);
+    acc += w;
+  }
+  if (i < n) {
+    // A final odd byte is the high-order byte of a zero-padded big-endian word.
+    acc +=
+        std::endian::native == std::endian::little ? std::uint64_t{p[i]} : std::uint64_t{p[i]} << 8;
+  }
+  while (acc > 0xffff) acc = (acc & 0xffff) + (acc >> 16);
+  if constexpr (std::endian::native == std::endian::little) {
+    acc = ((acc & 0xff) << 8) | (acc >> 8);
+  }
+  return sum + acc;
 }
 
 std::uint16_t checksum_finish(std::uint64_t sum) {

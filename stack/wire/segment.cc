@@ -1,6 +1,7 @@
 #include "stack/wire/segment.h"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <initializer_list>
 #include <stdexcept>
@@ -82,15 +83,23 @@ void set32(MutableBytes b, std::size_t at, std::uint32_t v) {
   set16(b, at + 2, static_cast<std::uint16_t>(v & 0xffff));
 }
 
-void push_bytes(std::vector<std::uint8_t>& out, std::initializer_list<std::uint8_t> bytes) {
-  out.insert(out.end(), bytes);
+// The option space being built: at most 40 bytes, so it lives on the stack, not the heap.
+struct OptionBytes {
+  std::array<std::uint8_t, 40> bytes{};
+  std::size_t size = 0;
+  const std::uint8_t* begin() const { return bytes.data(); }
+  const std::uint8_t* end() const { return bytes.data() + size; }
+};
+
+void push_bytes(OptionBytes& out, std::initializer_list<std::uint8_t> bytes) {
+  for (std::uint8_t b : bytes) out.bytes.at(out.size++) = b;
 }
 
-void push16(std::vector<std::uint8_t>& out, std::uint16_t v) {
+void push16(OptionBytes& out, std::uint16_t v) {
   push_bytes(out, {static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v & 0xff)});
 }
 
-void push32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+void push32(OptionBytes& out, std::uint32_t v) {
   push16(out, static_cast<std::uint16_t>(v >> 16));
   push16(out, static_cast<std::uint16_t>(v & 0xffff));
 }
@@ -162,8 +171,8 @@ bool parse_options(ConstBytes space, TcpOptions& out) {
 //   SACK blocks         01 01 05 len blocks...
 // SACK blocks that do not fit in the 40 bytes of option space are dropped from the end, as Linux
 // does (with timestamps, three blocks fit; in a full SYN, two).
-std::vector<std::uint8_t> encode_options(const TcpOptions& o) {
-  std::vector<std::uint8_t> out;
+OptionBytes encode_options(const TcpOptions& o) {
+  OptionBytes out;
   if (o.mss) {
     push_bytes(out, {kOptMss, as_byte(kOptMssLength)});
     push16(out, *o.mss);
@@ -184,7 +193,7 @@ std::vector<std::uint8_t> encode_options(const TcpOptions& o) {
     push_bytes(out, {kOptNop, kOptWindowScale, as_byte(kOptWindowScaleLength), *o.wscale});
   }
   // Two NOPs, kind and length, then the blocks.
-  const std::size_t room = kTcpMaxOptionSpace - out.size();
+  const std::size_t room = kTcpMaxOptionSpace - out.size;
   const std::size_t fit = room < 4 ? 0 : (room - 4) / kSackBlockLength;
   const std::size_t blocks = std::min({o.sack.size(), kMaxSackBlocks, fit});
   if (blocks > 0) {
@@ -253,10 +262,12 @@ ParseStatus parse_segment(std::span<const std::uint8_t> ip_packet, Segment& out)
   return ip_checksum_ok && tcp_checksum_ok ? ParseStatus::kOk : ParseStatus::kBadChecksum;
 }
 
-std::vector<std::uint8_t> emit_segment(const Segment& s) {
-  const std::vector<std::uint8_t> options = encode_options(s.options);
-  const std::size_t tcp_header_length = kTcpMinHeader + options.size();
-  const std::size_t total_length = kIpMinHeader + tcp_header_length + s.payload.size();
+std::vector<std::uint8_t> emit_segment(const Segment& s) { return emit_segment(s, s.payload); }
+
+std::vector<std::uint8_t> emit_segment(const Segment& s, std::span<const std::uint8_t> payload) {
+  const OptionBytes options = encode_options(s.options);
+  const std::size_t tcp_header_length = kTcpMinHeader + options.size;
+  const std::size_t total_length = kIpMinHeader + tcp_header_length + payload.size();
   if (total_length > 0xffff) {
     throw std::length_error("segment of " + std::to_string(total_length) +
                             " bytes does not fit in an IPv4 packet");
@@ -287,7 +298,7 @@ std::vector<std::uint8_t> emit_segment(const Segment& s) {
   set16(tcp, kTcpWindow, s.window);
   set16(tcp, kTcpUrgentPointer, s.urgent_pointer);
   std::copy(options.begin(), options.end(), tcp.begin() + kTcpMinHeader);
-  std::copy(s.payload.begin(), s.payload.end(),
+  std::copy(payload.begin(), payload.end(),
             tcp.begin() + static_cast<std::ptrdiff_t>(tcp_header_length));
   set16(tcp, kTcpChecksum, tcp_checksum(s.src_addr, s.dst_addr, tcp));
   return out;

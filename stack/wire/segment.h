@@ -84,5 +84,7 @@ ParseStatus parse_segment(std::span<const std::uint8_t> ip_packet, Segment& out)
 // scale, SACK blocks, padded with NOPs so that each multi-byte option is 32-bit aligned as
 // Linux does (e.g. a SYN: mss, sackOK, TS, nop, wscale; an ACK: nop, nop, TS).
 std::vector<std::uint8_t> emit_segment(const Segment& s);
+// The same, with the payload given apart (s.payload is ignored): no copy into the Segment.
+std::vector<std::uint8_t> emit_segment(const Segment& s, std::span<const std::uint8_t> payload);
 
 }  // namespace synack::stack
