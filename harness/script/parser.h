@@ -13,7 +13,7 @@ namespace synack::script {
 struct ScriptError {
   Location location;
   std::string message;  // "expected a sequence number like 1:1(0), got 'x'"
-  std::string to_string() const { return location.to_string() + ": " + message; }
+  std::string to_string() const { return location.to_string() + ": error: " + message; }
 };
 
 using ParseResult = std::variant<Script, ScriptError>;

@@ -217,7 +217,53 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Parser, UnreadableFileIsAnError) {
   auto r = parse_script_file("/nonexistent/x.pkt");
   ASSERT_TRUE(std::holds_alternative<ScriptError>(r));
-  EXPECT_EQ(std::get<ScriptError>(r).to_string(), "/nonexistent/x.pkt:0:0: cannot read the file");
+  EXPECT_EQ(std::get<ScriptError>(r).to_string(),
+            "/nonexistent/x.pkt:0:0: error: cannot read the file");
+}
+
+}  // namespace
+}  // namespace synack::script
+
+namespace synack::script {
+namespace {
+
+TEST(Parser, NeverCrashesOnMangledScripts) {
+  // Random byte edits of a real script: every result is a Script or a ScriptError with a
+  // location inside the text (the script fuzzer of the fuzzing issue goes further).
+  const std::string base = R"(--tolerance_usecs=10000
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 setsockopt(3, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0
++0 < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7,sack 1:2>
++0.1~+0.2 > S. 0:0(0) ack 1 <...>
++0...0.2 read(4, ..., 1000) = -1 EAGAIN (Resource temporarily unavailable)
++0 poll([{fd=4, events=POLLIN|POLLOUT, revents=0}], 1, 0) = 0
+/* comment */ +0 %{ assert tcpi_state == TCP_ESTABLISHED and tcpi_rto > 0 }%
+)";
+  std::uint32_t rng = 12345;
+  auto next = [&] { return rng = rng * 1103515245U + 12345U; };
+  const std::string alphabet = "0123456789+-.~*<>:()[]{},=|%/\"\\ \n\tSFPR.EWUackwinTSvalecr";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s = base;
+    for (int edits = 1 + static_cast<int>(next() % 4); edits > 0; --edits) {
+      const std::size_t at = next() % s.size();
+      switch (next() % 3) {
+        case 0:
+          s[at] = alphabet[next() % alphabet.size()];
+          break;
+        case 1:
+          s.erase(at, 1 + next() % 8);
+          break;
+        default:
+          s.insert(at, 1, alphabet[next() % alphabet.size()]);
+          break;
+      }
+    }
+    auto r = parse_script(s, "m.pkt");
+    if (const auto* e = std::get_if<ScriptError>(&r)) {
+      ASSERT_GE(e->location.line, 1) << s;
+      ASSERT_FALSE(e->message.empty());
+    }
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -132,7 +133,7 @@ class Run {
                l.location.to_string() + ": " + what + "\n  script:   " + trim(l.text)};
   }
   [[noreturn]] void script_error(const Location& at, const std::string& what) const {
-    throw Stop{CaseResult::Verdict::kError, at.to_string() + ": " + what};
+    throw Stop{CaseResult::Verdict::kError, at.to_string() + ": error: " + what};
   }
   static std::string trim(const std::string& s) {
     const auto b = s.find_first_not_of(" \t");
@@ -154,6 +155,8 @@ class Run {
         opt_.tolerance_us = static_cast<std::int64_t>(number());
       } else if (o.name == "tolerance_percent") {
         opt_.tolerance_percent = number();
+      } else if (o.name == "tcp_ts_tick_usecs") {
+        opt_.ts_tick_us = static_cast<std::int64_t>(number());
       } else if (o.name == "harness_isn") {
         opt_.harness_isn = static_cast<std::uint32_t>(number());
       } else {
@@ -355,11 +358,29 @@ class Run {
       std::vector<wire::TcpOption> want;
       for (const OptionSpec& o : pl.options) want.push_back(to_wire(o, false));
       std::vector<wire::TcpOption> have = actual.tcp.options;
-      // TS val is the target's clock: not compared (ecr is). Trailing EOL padding is not an option.
+      // TS val is the target's clock: compared only with --tcp_ts_tick_usecs, rebased on the
+      // first one seen (ecr always is). Trailing EOL padding is not an option.
       for (std::size_t i = 0; i < have.size() && i < want.size(); ++i) {
         auto* h = std::get_if<wire::OptTimestamps>(&have[i]);
         auto* w = std::get_if<wire::OptTimestamps>(&want[i]);
-        if (h != nullptr && w != nullptr) w->val = h->val;
+        if (h == nullptr || w == nullptr) continue;
+        if (opt_.ts_tick_us == 0) {
+          w->val = h->val;
+          continue;
+        }
+        if (!ts_base_) ts_base_ = std::make_pair(h->val, w->val);
+        const std::uint32_t expected = ts_base_->first + (w->val - ts_base_->second);
+        const auto error =
+            std::abs(static_cast<std::int64_t>(static_cast<std::int32_t>(h->val - expected)));
+        const std::int64_t slack = tolerance(0) / opt_.ts_tick_us + 1;
+        if (error <= slack) {
+          w->val = h->val;
+        } else {
+          diffs.push_back("TS val (expected " + std::to_string(w->val) + ", actual " +
+                          std::to_string(w->val + static_cast<std::uint32_t>(h->val - expected)) +
+                          ", rebased on the first TS val)");
+          w->val = h->val;
+        }
       }
       while (!have.empty() && std::holds_alternative<wire::OptEol>(have.back()) &&
              (want.empty() || !std::holds_alternative<wire::OptEol>(want.back()))) {
@@ -463,7 +484,13 @@ class Run {
     for (const auto& [name, value] : s.args[i].fields) {
       if (name == "sin_port" && value.kind == Arg::Kind::kSymbols && !value.symbols.empty()) {
         const std::string& sym = value.symbols[0];
-        if (sym.starts_with("htons(")) return static_cast<std::uint16_t>(std::stoi(sym.substr(6)));
+        if (sym.starts_with("htons(")) {
+          unsigned port = 0;
+          auto [end, ec] = std::from_chars(sym.data() + 6, sym.data() + sym.size(), port);
+          if (ec == std::errc() && port <= 0xffff && end == sym.data() + sym.size() - 1) {
+            return static_cast<std::uint16_t>(port);
+          }
+        }
       }
       if (name == "sin_port" && value.kind == Arg::Kind::kNumber) {
         return static_cast<std::uint16_t>(value.number);
@@ -845,6 +872,7 @@ class Run {
   std::int64_t prev_ = 0;  // script time of the previous event
   std::optional<std::uint32_t> target_isn_;
   std::optional<std::uint32_t> last_target_tsval_;
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> ts_base_;  // (target's, script's)
   std::optional<std::uint16_t> target_port_;
   std::optional<std::uint16_t> harness_port_;
   std::map<int, int> fds_;  // script fd -> target fd

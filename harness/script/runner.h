@@ -21,6 +21,10 @@ struct RunOptions {
   std::uint16_t target_port = 8080;            // bind()/connect() defaults, as packetdrill
   std::uint16_t harness_port = 40000;          // the harness's port on passive opens
   std::int64_t wildcard_wait_us = 10'000'000;  // how long "*" waits
+  // When non-zero, outbound TS val is checked, rebased on the target's first TS val: a script
+  // value V means first + (V - first script value), one tick per this many microseconds of
+  // allowed error beyond the timing tolerance (packetdrill's --tcp_ts_tick_usecs). 0: unchecked.
+  std::int64_t ts_tick_us = 0;
   // Called with a line of text for every event when verbose (-v).
   std::function<void(const std::string&)> trace;
 };

@@ -216,7 +216,7 @@ TEST(Runner, ScriptErrorsAreNotTestFailures) {
   const CaseResult unknown = run("--frobnicate=1\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
   EXPECT_EQ(unknown.verdict, CaseResult::Verdict::kError);
   EXPECT_THAT(unknown.message,
-              HasSubstr("t.pkt:1:3: --frobnicate is not supported by target inproc"));
+              HasSubstr("t.pkt:1:3: error: --frobnicate is not supported by target inproc"));
   const CaseResult bad_value = run("--tcp_syncookies=seven\n");
   EXPECT_THAT(bad_value.message, HasSubstr("bad value for target inproc"));
   const CaseResult syscall = run("0 frobnicate(3) = 0\n");
@@ -236,6 +236,46 @@ TEST(Runner, StackKnobsApplyBeforeTheCase) {
 +.5 > none
 )");
   EXPECT_EQ(r.verdict, CaseResult::Verdict::kPass) << r.message;
+}
+
+}  // namespace
+}  // namespace synack::script
+
+namespace synack::script {
+namespace {
+
+constexpr const char* kTimestampOpen = R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 65535 <mss 1460,nop,nop,TS val 100 ecr 0>
++0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,TS val 1 ecr 100>
++0 < P. 1:11(10) ack 1 win 65535 <nop,nop,TS val 101 ecr 1>
++0 accept(3, ..., ...) = 4
+)";
+
+TEST(Runner, RebasesTheTargetsTsValWhenAsked) {
+  // With --tcp_ts_tick_usecs=1000 the ACK 40 ms later must carry TS val first + 40.
+  const std::string head = std::string("--tcp_ts_tick_usecs=1000\n") + kTimestampOpen;
+  const CaseResult good = run(head + "+.04 > . 1:1(0) ack 11 <nop,nop,TS val 41 ecr 101>\n");
+  EXPECT_EQ(good.verdict, CaseResult::Verdict::kPass) << good.message;
+  const CaseResult bad = run(head + "+.04 > . 1:1(0) ack 11 <nop,nop,TS val 90 ecr 101>\n");
+  ASSERT_EQ(bad.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(bad.message,
+              HasSubstr("TS val (expected 90, actual 41, rebased on the first TS val)"));
+  // Without the option TS val is not compared, but ecr always is.
+  const CaseResult unchecked =
+      run(std::string(kTimestampOpen) + "+.04 > . 1:1(0) ack 11 <nop,nop,TS val 90 ecr 101>\n");
+  EXPECT_EQ(unchecked.verdict, CaseResult::Verdict::kPass) << unchecked.message;
+  const CaseResult ecr =
+      run(std::string(kTimestampOpen) + "+.04 > . 1:1(0) ack 11 <nop,nop,TS val 41 ecr 102>\n");
+  ASSERT_EQ(ecr.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(ecr.message, HasSubstr("ecr 102], actual [nop,nop,TS val"));
+}
+
+TEST(Runner, MssOptionSetsTheAdvertisedMss) {
+  const CaseResult r = run(std::string("--mss=1000\n") + kPassiveOpen);
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(r.message, HasSubstr("options (expected [mss 1460], actual [mss 1000])"));
 }
 
 }  // namespace

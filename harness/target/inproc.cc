@@ -108,12 +108,14 @@ OptionStatus InprocTarget::set_option(const std::string& name, const std::string
     c.challenge_ack_limit = static_cast<int>(v);
   } else if (name == "somaxconn" && in(1, 65535)) {
     c.max_backlog = static_cast<int>(v);
+  } else if (name == "mss" && in(88, 65535)) {  // the MSS option our SYNs carry
+    c.mss = static_cast<std::uint16_t>(v);
   } else if (name == "tcp_msl" && in(1, 3600)) {  // synack only: Linux's TIME-WAIT is fixed
     c.msl = seconds(v);
   } else if (name == "tcp_delack_ms" && in(0, 500)) {  // synack only (MUST-40: < 500 ms)
     c.delayed_ack = std::chrono::milliseconds(v);
   } else {
-    const bool known = name.starts_with("tcp_") || name == "somaxconn";
+    const bool known = name.starts_with("tcp_") || name == "somaxconn" || name == "mss";
     return known && name != "tcp_window_scaling" ? OptionStatus::kBadValue
                                                  : OptionStatus::kUnsupported;
   }
