@@ -1,0 +1,98 @@
+"""`synack run`: verdict lines, exit codes, --pcap, --junit, -j, --filter, and its errors."""
+import pathlib
+import subprocess
+import xml.etree.ElementTree as ET
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+SUITE = ROOT / "conformance"
+GOOD = SUITE / "handshake" / "passive-open-three-way-handshake.pkt"
+
+
+def run(binary, *args):
+    return subprocess.run([str(binary), "run", *map(str, args)], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_suite_passes_with_one_line_per_case_and_a_summary(synack_bin):
+    r = run(synack_bin, SUITE)
+    assert r.returncode == 0, r.stdout
+    lines = r.stdout.splitlines()
+    cases = sorted(SUITE.rglob("*.pkt"))
+    assert len(lines) == len(cases) + 1
+    assert all(l.startswith("PASS ") for l in lines[:-1])
+    assert lines[-1] == f"{len(cases)} passed, 0 failed"
+
+
+def test_failure_and_script_error_exit_1(synack_bin, tmp_path):
+    bad = tmp_path / "bad.pkt"
+    bad.write_text(GOOD.read_text().replace("> S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>",
+                                            "> S. 0:0(0) ack 9 <mss 1460,nop,nop,sackOK,nop,wscale 7>"))
+    broken = tmp_path / "broken.pkt"
+    broken.write_text("0 < S 0:0(0)\n")
+    r = run(synack_bin, bad, broken)
+    assert r.returncode == 1
+    assert f"FAIL {bad}" in r.stdout and "ack (expected 9, actual 1)" in r.stdout
+    assert f"ERROR {broken}" in r.stdout
+    assert f"{broken}:1:13: error: inbound packets need 'win N'" in r.stdout
+    assert r.stdout.splitlines()[-1] == "0 passed, 2 failed"
+
+
+def test_pcap_per_case_reads_cleanly_in_tshark(synack_bin, tshark, tmp_path):
+    out = tmp_path / "pcaps"
+    r = run(synack_bin, "--pcap", out, SUITE / "teardown")
+    assert r.returncode == 0, r.stdout
+    pcaps = sorted(out.glob("*.pcap"))
+    assert len(pcaps) == len(list((SUITE / "teardown").glob("*.pkt")))
+    for p in pcaps:
+        t = subprocess.run([tshark, "-n", "-r", str(p), "-T", "fields", "-e", "frame.number",
+                            "-e", "_ws.malformed"], capture_output=True, text=True, timeout=60)
+        assert t.returncode == 0, t.stderr
+        rows = [l.split("\t") for l in t.stdout.splitlines()]
+        assert len(rows) >= 4, p  # handshake both ways and more
+        assert all(len(row) < 2 or row[1] == "" for row in rows), p
+
+
+def test_junit_report_is_valid_xml_with_failures(synack_bin, tmp_path):
+    bad = tmp_path / "bad.pkt"
+    bad.write_text(GOOD.read_text().replace("ack 1 <mss 1460,nop", "ack 3 <mss 1460,nop"))
+    report = tmp_path / "junit.xml"
+    r = run(synack_bin, "--junit", report, GOOD, bad)
+    assert r.returncode == 1
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    failure = [c for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert len(failure) == 1 and "ack (expected 3, actual 1)" in failure[0].find("failure").text
+
+
+def test_parallel_jobs_give_the_same_verdicts(synack_bin):
+    one = run(synack_bin, SUITE)
+    four = run(synack_bin, "-j", "4", SUITE)
+    strip = lambda out: [l.split(" (")[0] for l in out.splitlines()]
+    assert strip(one.stdout) == strip(four.stdout)
+
+
+def test_filter_selects_cases(synack_bin):
+    r = run(synack_bin, "--filter", "*time-wait*", SUITE)
+    assert r.returncode == 0
+    assert all("time-wait" in l for l in r.stdout.splitlines()[:-1])
+    expected = [c for c in SUITE.rglob("*.pkt") if "time-wait" in str(c)]
+    assert len(expected) >= 3
+    assert r.stdout.splitlines()[-1] == f"{len(expected)} passed, 0 failed"
+    none = run(synack_bin, "--filter", "*nothing-matches*", SUITE)
+    assert none.returncode == 1 and "no .pkt cases found matching the filter" in none.stderr
+
+
+def test_verbose_traces_lines_and_segments(synack_bin):
+    r = run(synack_bin, "-v", GOOD)
+    assert "0.000000 < 192.168.0.2.40000 > 192.168.0.1.8080: Flags [S]" in r.stdout
+    assert "0.000000 > 192.168.0.1.8080 > 192.168.0.2.40000: Flags [S.], seq 0, ack 1" in r.stdout
+
+
+def test_usage_errors(synack_bin, tmp_path):
+    assert run(synack_bin).returncode == 2
+    assert "unknown target 'bsd'" in run(synack_bin, "--target", "bsd", SUITE).stderr
+    assert "unknown option '--bogus'" in run(synack_bin, "--bogus", SUITE).stderr
+    assert "-j needs" in run(synack_bin, "-j", "x", SUITE).stderr
+    missing = run(synack_bin, tmp_path / "nope")
+    assert missing.returncode == 1 and "no such file or directory" in missing.stderr
+    assert run(synack_bin, "--help").stdout.startswith("Usage: synack run")
