@@ -240,9 +240,8 @@ TEST_F(SynSentTest, SimultaneousOpenGoesThroughSynReceived) {
 
 TEST_F(SynSentTest, SimultaneousOpenBetweenTwoStacks) {
   // Two stacks whose SYNs cross in flight, then deliver everything: both end ESTABLISHED.
-  StackConfig other_cfg = config;
-  other_cfg.local_addr = kRemoteAddr;
-  Stack other(other_cfg, 7);
+  const auto peer = make_peer(7);
+  Stack& other = *peer;
   const SocketId o = other.socket().value();
   ASSERT_TRUE(other.bind(o, kRemotePort).ok());
   other.connect(o, Endpoint{kLocalAddr, kLocalPort});

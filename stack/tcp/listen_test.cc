@@ -10,14 +10,8 @@ constexpr int kBacklog = 4;
 
 // A SYN from `port`: the template plus another source port.
 Segment syn_from(std::uint16_t port, std::uint32_t iss = kRemoteIss) {
-  Segment s;
-  s.src_addr = kRemoteAddr;
-  s.dst_addr = kLocalAddr;
+  Segment s = peer_segment(f::kSyn, iss);
   s.src_port = port;
-  s.dst_port = kLocalPort;
-  s.seq = SeqNum(iss);
-  s.flags = f::kSyn;
-  s.window = kRemoteWindow;
   return s;
 }
 

@@ -30,6 +30,22 @@ inline constexpr std::uint16_t kRemoteWindow = 65535;
 
 inline std::vector<std::uint8_t> bytes(std::string_view s) { return {s.begin(), s.end()}; }
 
+// A segment from the remote peer, template plus the fields that differ.
+inline Segment peer_segment(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack = 0,
+                            std::string_view payload = {}, std::uint16_t window = kRemoteWindow) {
+  Segment s;
+  s.src_addr = kRemoteAddr;
+  s.dst_addr = kLocalAddr;
+  s.src_port = kRemotePort;
+  s.dst_port = kLocalPort;
+  s.seq = SeqNum(seq);
+  s.ack = SeqNum(ack);
+  s.flags = flags;
+  s.window = window;
+  s.payload = bytes(payload);
+  return s;
+}
+
 class StackTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -53,17 +69,14 @@ class StackTest : public ::testing::Test {
   // A segment from the remote peer, template plus the fields that differ.
   static Segment seg(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack = 0,
                      std::string_view payload = {}, std::uint16_t window = kRemoteWindow) {
-    Segment s;
-    s.src_addr = kRemoteAddr;
-    s.dst_addr = kLocalAddr;
-    s.src_port = kRemotePort;
-    s.dst_port = kLocalPort;
-    s.seq = SeqNum(seq);
-    s.ack = SeqNum(ack);
-    s.flags = flags;
-    s.window = window;
-    s.payload = bytes(payload);
-    return s;
+    return peer_segment(flags, seq, ack, payload, window);
+  }
+
+  // A second stack playing the peer at kRemoteAddr, configured like this one.
+  std::unique_ptr<Stack> make_peer(std::uint64_t seed) const {
+    StackConfig peer_config = config;
+    peer_config.local_addr = kRemoteAddr;
+    return std::make_unique<Stack>(peer_config, seed);
   }
 
   void send(const Segment& s) { stack->input(emit_segment(s), now); }

@@ -235,9 +235,8 @@ TEST_F(LastAckTest, LostFinIsRetransmitted) {
 // --- two stacks
 
 TEST_F(StackTest, SimultaneousCloseBetweenTwoStacksEndsInTimeWaitOnBoth) {
-  StackConfig peer_cfg = config;
-  peer_cfg.local_addr = kRemoteAddr;
-  Stack peer(peer_cfg, 9);
+  const auto peer_stack = make_peer(9);
+  Stack& peer = *peer_stack;
   const SocketId l = peer.socket().value();
   ASSERT_TRUE(peer.bind(l, kRemotePort).ok());
   ASSERT_TRUE(peer.listen(l, 4).ok());
