@@ -13,6 +13,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/report/junit.h"
+#include "harness/script/oracle_observer.h"
 #include "harness/script/parser.h"
 #include "harness/script/runner.h"
 #include "harness/target/inproc.h"
@@ -87,7 +88,9 @@ Outcome run_one(const std::string& path, const Options& o) {
     if (o.tolerance_us) ro.tolerance_us = *o.tolerance_us;
     if (o.tolerance_percent) ro.tolerance_percent = *o.tolerance_percent;
     if (o.verbose) ro.trace = [&out](const std::string& s) { out.trace.push_back(s); };
-    out.result = script::run_script(std::get<script::Script>(parsed), target, ro);
+    // The black-box oracle watches every segment of every case, whatever the script says.
+    script::OracleObserver oracle;
+    out.result = script::run_script(std::get<script::Script>(parsed), target, ro, &oracle);
   }
   out.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

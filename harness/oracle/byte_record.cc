@@ -114,8 +114,9 @@ void ByteRecord::insert(std::int64_t pos, std::span<const std::uint8_t> data) {
       target = prev;
     }
   }
-  if (target == chunks_.end())
+  if (target == chunks_.end()) {
     target = chunks_.emplace_hint(next, pos, Chunk(data.begin(), data.end()));
+  }
   if (next != chunks_.end() && chunk_end(target->first, target->second) == next->first) {
     target->second.insert(target->second.end(), next->second.begin(), next->second.end());
     chunks_.erase(next);

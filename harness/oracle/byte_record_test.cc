@@ -1,16 +1,19 @@
 #include "harness/oracle/byte_record.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <ostream>
 #include <string_view>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 namespace synack::oracle {
 
-// gtest prints a stretch through this (found by ADL) instead of dumping its bytes.
-void PrintTo(const Stretch& s, std::ostream* os);
-void PrintTo(const Stretch& s, std::ostream* os) { *os << "[" << s.begin << ", " << s.end << ")"; }
+// gtest prints a stretch through this (found by ADL) instead of dumping its bytes; the name is
+// gtest's.
+void PrintTo(const Stretch& s, std::ostream* os);   // NOLINT(readability-identifier-naming)
+void PrintTo(const Stretch& s, std::ostream* os) {  // NOLINT(readability-identifier-naming)
+  *os << "[" << s.begin << ", " << s.end << ")";
+}
 
 namespace {
 

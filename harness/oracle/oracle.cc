@@ -17,27 +17,42 @@
 // Each 4-tuple holds at most one current incarnation (Conn). A SYN without ACK from either side
 // starts a new one when there is none, when the previous one was reset or closed (both FINs
 // acknowledged), or when it cannot belong to the current one (the target has not answered yet
-// and the peer's ISN changed; the target's ISN changed). Segments on a tuple with no incarnation
-// the oracle can follow are judged only by the checks that need no connection (checksum, option
-// form, and the form of a RST that answers them).
+// and the peer's ISN changed; the target's ISN changed). A SYN-ACK from the target with a new ISN
+// that answers the peer's latest SYN also starts one. Segments on a tuple with no incarnation the
+// oracle can follow are judged only by the checks that need no connection (checksum, option form,
+// and the form of a RST that answers them).
 //
 // Each side's sequence space is unwrapped into 64-bit positions from its ISN (position 0) around
 // the highest position seen, so byte records and holes stay exact across the 2^32 wrap; window
 // and ACK comparisons use the wrap-safe wire::Seq predicates.
 //
-// What the stream cannot tell, and what the oracle does about it:
+// What the stream cannot tell, and what the oracle does about it (a check is made only against
+// every value the target could legitimately hold, or skipped):
+// - Whether the target took a peer segment at all. Its ACK is "certainly taken" only from an
+//   in-order segment at the target's known RCV.NXT (or the SYN-ACK answering its SYN in SYN-SENT);
+//   any other segment may have been dropped as unacceptable. So SND.UNA is known as a range: at
+//   least the highest certainly taken ACK, at most the highest acceptable ACK seen. The handshake
+//   counts as complete only once the peer's ACK of the target's SYN was certainly taken.
 // - The target's RCV.NXT is only known from its ACKs. While the peer has sent data the target has
 //   not acknowledged yet, RCV.NXT lies anywhere from the latest ACK to the end of what the peer
 //   sent without a hole. A peer RST inside that range may or may not have been accepted, so the
-//   connection becomes "maybe reset" and is no longer judged; challenge-ack is required only for
-//   RSTs beyond every value RCV.NXT could hold and inside the window the target last advertised,
-//   and a challenge ACK's ack may be any value in that range.
-// - Whether the target took a window update from a peer segment depends on its RCV.NXT and
-//   SND.WL1/WL2. Only an in-order segment the target has provably reached (its seq is the target's
-//   known RCV.NXT and the SND.WL1/WL2 test of RFC 9293 3.10.7.4 passes) sets the window; any other
-//   segment can only widen it, so a window the target ignored never makes the oracle stricter.
-// - SND.NXT may be rewound below the highest sequence number sent after a timeout, so a challenge
-//   ACK's seq may be anything from the peer's latest ACK to the highest sent.
+//   connection becomes "maybe reset" until the target shows it still has it (meanwhile a RST or
+//   SYN from it, or its silence, is not judged); challenge-ack is required only for RSTs beyond
+//   every value RCV.NXT could hold and inside the window the target last advertised, and a
+//   challenge ACK's ack may be any value in that range.
+// - Which window the target holds. A window is certainly taken only with a certainly taken ACK
+//   that also passes the SND.WL1/WL2 test of RFC 9293 3.10.7.4 against every segment before it
+//   (out-of-order segments beyond a hole count: their ACK is processed too); a window perhaps
+//   taken can only widen what the oracle allows. As in RFC 9293 (and Linux) the window is SND.WND
+//   and runs from SND.UNA: an ACK whose window fails the SND.WL1/WL2 test still moves the right
+//   edge, so the edge may lie beyond SEG.ACK + SEG.WND of any one segment.
+// - SND.NXT may be rewound after a timeout, so a challenge ACK's seq may be anything from the
+//   least SND.UNA can be to the highest sequence number sent.
+// - A timer may end a connection without a segment (a retransmission timeout while something is
+//   unacknowledged, a FIN-WAIT-2 timeout after the target's FIN). A SYN on such a connection may
+//   then legitimately get a SYN-ACK or a closed-port RST, so challenge-ack judges those replies
+//   only when neither timeout is possible. (Keepalive failure is assumed to send a RST, as Linux
+//   does; a target that drops silently after keepalive probes could be misjudged here.)
 // - When the peer sends different bytes at the same sequence number, a target may keep either copy
 //   unless it had already acknowledged the first (Linux replaces out-of-order data that a later
 //   segment covers). Such bytes are then accepted either way when the application reads them.
@@ -133,15 +148,19 @@ namespace detail {
 enum class End {
   kLive,
   kResetByTarget,
-  kResetByPeer,       // the target certainly accepted a RST from the peer
-  kMaybeResetByPeer,  // it may have: nothing more is judged on this incarnation
+  kGone,              // the target certainly has no connection: it accepted a RST from the
+                      // peer, or answered the peer like a closed port
+  kMaybeResetByPeer,  // it may have: until the target shows it still has the connection
+                      // (any segment but a RST or SYN), its RSTs and SYNs are not judged
 };
 
-// The window the peer advertised, as the target must apply it.
-struct PeerWindow {
-  Seq edge;  // SEG.ACK + scaled SEG.WND
-  Seq ack;
-  std::uint32_t window = 0;  // scaled
+// A peer segment that requires a challenge ACK (RFC 5961 3.2, 4.2).
+struct Challenge {
+  TcpPacket cause;
+  // False for a SYN when the target may have dropped the connection silently since the oracle
+  // last saw it alive (a retransmission or FIN-WAIT-2 timeout): a SYN-ACK or a closed-port RST
+  // in reply is then no proof of a violation.
+  bool strict = true;
 };
 
 struct Rtx {
@@ -156,8 +175,9 @@ struct Conn {
   // --- What the target sends.
   SynInfo target_syn;
   SeqLine target_line;
-  Seq snd_max;  // highest sequence number the target sent, plus one (SYN and FIN count)
-  Seq snd_una;  // highest acceptable ACK from the peer
+  Seq snd_max;       // highest sequence number the target sent, plus one (SYN and FIN count)
+  Seq snd_una;       // highest acceptable ACK from the peer: the most SND.UNA can be
+  Seq snd_una_sure;  // highest ACK the target certainly took: the least SND.UNA can be
   bool target_sent_ack = false;  // has left SYN-SENT
   std::optional<Seq> target_fin;
   std::optional<Seq> last_ack;            // highest ACK from the target: its known RCV.NXT
@@ -175,22 +195,25 @@ struct Conn {
   IntervalSet ambiguous;       // positions with differing copies the target may have kept
   std::optional<Seq> peer_fin;
   std::int64_t read_total = 0;
-  std::optional<PeerWindow> peer_window;
-  std::optional<Seq> wl1;
-  std::optional<Seq> wl2;
+  // The most the target's SND.WND may be: RFC 9293 3.10.7.4 sets it from SEG.WND (scaled) of a
+  // segment that passes the SND.WL1/WL2 test, and the target may send up to SND.UNA + SND.WND.
+  std::optional<std::uint32_t> snd_wnd_max;
+  std::optional<Seq> wl1;  // the highest SEG.SEQ the target may have taken a window from
+  std::optional<Seq> wl2;  // the highest SEG.ACK at wl1
 
-  // A peer RST or SYN that requires a challenge ACK, as formatted for messages.
-  std::optional<std::string> challenge;
+  // A peer RST or SYN that requires a challenge ACK.
+  std::optional<Challenge> challenge;
 
   void start_target(const TcpPacket& p) {
     target_syn = SynInfo::of(p);
     target_line = SeqLine(p.tcp.seq);
     snd_max = p.tcp.seq;
     snd_una = p.tcp.seq;
+    snd_una_sure = p.tcp.seq;
     target_fin.reset();
     sent = ByteRecord();
     sent.forget_below(0);
-    peer_window.reset();
+    snd_wnd_max.reset();
     wl1.reset();
     wl2.reset();
     rtx.clear();
@@ -212,16 +235,22 @@ struct Conn {
 
   // The end of what the peer sent without a hole: the most RCV.NXT can be.
   Seq rcv_hi() const { return peer_line.seq(peer_space.end()); }
-  // The peer acknowledged the target's SYN.
-  bool synchronized() const { return target_syn.seen && snd_una.gt(target_syn.iss); }
+  // The peer certainly acknowledged the target's SYN.
+  bool synchronized() const { return target_syn.seen && snd_una_sure.gt(target_syn.iss); }
+  // Both FINs acknowledged.
   bool closed() const {
-    return target_fin && snd_una.gt(*target_fin) && peer_fin && last_ack && last_ack->gt(*peer_fin);
+    return target_fin && snd_una_sure.gt(*target_fin) && peer_fin && last_ack &&
+           last_ack->gt(*peer_fin);
   }
   bool established() const {
     return end == End::kLive && synchronized() && peer_syn.seen && last_ack &&
            last_ack->gt(peer_syn.iss) && !closed();
   }
   bool both_ws() const { return target_syn.ws && peer_syn.ws; }
+  bool live_or_maybe() const { return end == End::kLive || end == End::kMaybeResetByPeer; }
+  // A timer may have ended the connection without a word: a retransmission timeout (something is
+  // perhaps unacknowledged) or a FIN-WAIT-2 timeout (the target sent a FIN).
+  bool may_have_died() const { return snd_una_sure.lt(snd_max) || target_fin.has_value(); }
 };
 
 struct TupleState {
@@ -230,6 +259,7 @@ struct TupleState {
   // from it may be answering.
   std::deque<TcpPacket> unanswered;
   bool seen_to_target = false;
+  std::optional<TcpPacket> last_peer_syn;    // the latest SYN without ACK sent to the target
   std::deque<std::uint8_t> pending_written;  // written before any incarnation existed
 
   Conn& start_conn() {
@@ -282,7 +312,7 @@ struct Oracle::Impl {
   struct Seg {
     const TcpPacket& p;
     ConnKey key;
-    std::int64_t time_us;
+    std::int64_t time_us = 0;
     const wire::TcpHeader& h() const { return p.tcp; }
   };
 
@@ -328,9 +358,18 @@ struct Oracle::Impl {
     Conn* c = tu.conn.get();
     const bool syn = h.has(f::kSyn);
     if (syn && !h.has(f::kAck) &&
-        (c == nullptr || c->end != End::kLive || c->closed() ||
+        (c == nullptr || !c->live_or_maybe() || c->closed() ||
          (c->target_syn.seen && h.seq != c->target_syn.iss))) {
       c = &tu.start_conn();  // an active open
+    }
+    if (syn && h.has(f::kAck) && c != nullptr && c->live_or_maybe() && c->target_syn.seen &&
+        h.seq != c->target_syn.iss) {
+      // A SYN-ACK with a new ISN that answers the peer's latest SYN, after the handshake or
+      // while the oracle follows an older SYN of the peer: a new connection.
+      const bool answers_new_syn =
+          tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1 &&
+          (!c->peer_syn.seen || tu.last_peer_syn->tcp.seq != c->peer_syn.iss);
+      if (c->synchronized() || answers_new_syn) c = &answer_as_new_connection(s, tu, *c);
     }
     if (c == nullptr) return;
     if (c->end == End::kResetByTarget) {
@@ -339,6 +378,7 @@ struct Oracle::Impl {
              "segment, may follow on this 4-tuple");
       return;
     }
+    if (c->end == End::kMaybeResetByPeer && !syn) c->end = End::kLive;  // it survived the RST
     if (c->end != End::kLive) return;
     if (syn) {
       if (!c->target_syn.seen || (h.seq != c->target_syn.iss && !c->synchronized())) {
@@ -514,25 +554,46 @@ struct Oracle::Impl {
     if (believable && (!c.last_ack || ack.gt(*c.last_ack))) c.last_ack = ack;
   }
 
+  // A SYN-ACK with a new ISN on a synchronized connection: the target answers the peer's latest
+  // SYN as a new connection, so it has none on this 4-tuple any more. That is a challenge-ack
+  // violation when the SYN was on a connection that cannot have died silently; either way the
+  // oracle follows the new connection.
+  Conn& answer_as_new_connection(const Seg& s, TupleState& tu, const Conn& old) {
+    if (old.challenge && old.challenge->cause.tcp.has(f::kSyn) && old.challenge->strict) {
+      report(invariant::kChallengeAck, s,
+             "a SYN-ACK for a new connection in reply to " +
+                 wire::format_tcp(old.challenge->cause) +
+                 ": RFC 5961 requires a challenge ACK, and the established connection must stay");
+    }
+    Conn& c = tu.start_conn();
+    c.target_passive = true;
+    if (tu.last_peer_syn) {
+      c.start_peer(*tu.last_peer_syn);
+      record_peer_segment(Seg{*tu.last_peer_syn, s.key, s.time_us}, c);
+    }
+    return c;
+  }
+
   // challenge-ack: the target's first segment after a peer RST or SYN that requires a challenge
-  // ACK (a RST in reply is judged in target_rst).
+  // ACK (a RST in reply is judged in target_rst, a new connection in answer_as_new_connection).
   void check_challenge_reply(const Seg& s, const Conn& c) {
     const wire::TcpHeader& h = s.h();
+    const std::string cause = wire::format_tcp(c.challenge->cause);
     if (h.has(f::kSyn)) {
       report(invariant::kChallengeAck, s,
-             "a SYN in reply to " + *c.challenge +
+             "a SYN in reply to " + cause +
                  ": RFC 5961 requires a challenge ACK on the established connection");
       return;
     }
     if (!h.has(f::kAck) || h.has(f::kFin) || !s.p.payload.empty()) return;  // not an ACK reply
-    const Seq seq_lo = c.snd_una;
+    const Seq seq_lo = c.snd_una_sure;
     const Seq seq_hi = c.snd_max;
     if (!h.seq.in_range(seq_lo, seq_hi)) {
       report(
           invariant::kChallengeAck, s,
           "a challenge ACK must have SEQ = SND.NXT (" +
               (seq_lo == seq_hi ? num(seq_lo) : "between " + num(seq_lo) + " and " + num(seq_hi)) +
-              "), in reply to " + *c.challenge);
+              "), in reply to " + cause);
     }
     if (c.last_ack) {
       const Seq ack_lo = *c.last_ack;
@@ -542,24 +603,24 @@ struct Oracle::Impl {
                "a challenge ACK must have ACK = RCV.NXT (" +
                    (ack_lo == ack_hi ? num(ack_lo)
                                      : "between " + num(ack_lo) + " and " + num(ack_hi)) +
-                   "), in reply to " + *c.challenge);
+                   "), in reply to " + cause);
       }
     }
   }
 
   // send-within-window.
   void check_send_window(const Seg& s, const Conn& c, Seq data_start, Seq data_end) {
-    if (!c.peer_window) return;
-    const detail::PeerWindow& w = *c.peer_window;
+    if (!c.snd_wnd_max) return;
+    const Seq edge = c.snd_una + *c.snd_wnd_max;
     // RFC 9293 3.8.6.1: after the window shrinks, data sent before may still be retransmitted
     // beyond it; only new data must stay inside.
-    const Seq limit = c.snd_max.gt(w.edge) ? c.snd_max : w.edge;
+    const Seq limit = c.snd_max.gt(edge) ? c.snd_max : edge;
     if (!data_end.gt(limit)) return;
     if (s.p.payload.size() == 1 && data_start == limit) return;  // a zero-window probe
     report(invariant::kSendWithinWindow, s,
-           "data up to " + num(data_end) + " goes past the right edge " + num(w.edge) +
-               " of the peer's window (ack " + num(w.ack) + " + window " +
-               std::to_string(w.window) + ") and is not a one-byte zero-window probe");
+           "data up to " + num(data_end) + " goes past the right edge " + num(edge) +
+               " of the peer's window (SND.UNA " + num(c.snd_una) + " + window " +
+               std::to_string(*c.snd_wnd_max) + ") and is not a one-byte zero-window probe");
   }
 
   // retransmission-same-bytes, and the sending half of stream-integrity.
@@ -643,9 +704,17 @@ struct Oracle::Impl {
            "><CTL=RST,ACK> (RFC 9293 3.10.7.1) answering " + wire::format_tcp(seg);
   }
 
-  // Consumes the newest unanswered segment that `rst` answers, and everything before it.
-  static bool consume_answered(TupleState& tu, const TcpPacket& rst) {
+  // Consumes the newest unanswered segment that `rst` answers, and everything before it. With
+  // `unsynchronized`, only a segment whose ACK that connection in SYN-SENT or SYN-RECEIVED finds
+  // unacceptable (outside ISS < SEG.ACK =< SND.NXT) counts.
+  static bool consume_answered(TupleState& tu, const TcpPacket& rst,
+                               const Conn* unsynchronized = nullptr) {
     for (auto it = tu.unanswered.rbegin(); it != tu.unanswered.rend(); ++it) {
+      if (unsynchronized != nullptr &&
+          (!it->tcp.has(f::kAck) ||
+           it->tcp.ack.in_range(unsynchronized->target_syn.iss + 1, unsynchronized->snd_max))) {
+        continue;
+      }
       if (answers(rst, *it)) {
         tu.unanswered.erase(tu.unanswered.begin(), it.base());
         return true;
@@ -657,16 +726,25 @@ struct Oracle::Impl {
   void target_rst(const Seg& s, TupleState& tu) {
     Conn* c = tu.conn.get();
     if (c != nullptr && c->end == End::kMaybeResetByPeer) {
-      consume_answered(tu, s.p);  // the target may or may not have a connection: no judgement
+      // The target may or may not have had the connection: a teardown and a closed-port answer
+      // are both fine, and either way it has none now.
+      c->end = consume_answered(tu, s.p) ? End::kGone : End::kResetByTarget;
+      tu.unanswered.clear();
       return;
     }
     if (c != nullptr && c->end == End::kLive && c->target_syn.seen && !c->closed()) {
       if (c->challenge) {
-        report(invariant::kChallengeAck, s,
-               "a RST in reply to " + *c->challenge +
-                   ": RFC 5961 requires a challenge ACK, and the connection must survive");
+        const detail::Challenge ch = *c->challenge;
         c->challenge.reset();
-      } else if (!c->synchronized() && consume_answered(tu, s.p)) {
+        if (ch.strict) {
+          report(invariant::kChallengeAck, s,
+                 "a RST in reply to " + wire::format_tcp(ch.cause) +
+                     ": RFC 5961 requires a challenge ACK, and the connection must survive");
+        } else if (consume_answered(tu, s.p)) {
+          c->end = End::kGone;  // answered like a closed port: the connection had died silently
+          return;
+        }
+      } else if (!c->synchronized() && consume_answered(tu, s.p, &*c)) {
         // RFC 9293 3.10.7.3 / 3.10.7.4: SYN-SENT and SYN-RECEIVED answer an unacceptable ACK
         // with <SEQ=SEG.ACK><CTL=RST> and keep the connection.
         return;
@@ -708,24 +786,27 @@ struct Oracle::Impl {
 
     Conn* c = tu.conn.get();
     const bool syn = h.has(f::kSyn) && !h.has(f::kRst);
+    if (syn && !h.has(f::kAck)) tu.last_peer_syn = s.p;
     bool needs_challenge = false;
     if (syn && !h.has(f::kAck)) {
-      if (c == nullptr || c->end != End::kLive || c->closed() ||
+      if (c == nullptr || !c->live_or_maybe() || c->closed() ||
           (!c->target_syn.seen && h.seq != c->peer_syn.iss)) {
         c = &tu.start_conn();  // a passive open on the target's side
         c->target_passive = true;
         c->start_peer(s.p);
       } else if (c->established()) {
         needs_challenge = true;  // RFC 5961 4.2
-      } else if (!c->peer_syn.seen || h.seq != c->peer_syn.iss) {
-        c->start_peer(s.p);  // simultaneous open, or the peer's ISN changed
-      } else {
-        c->peer_syn = SynInfo::of(s.p);
+      } else if (!c->peer_syn.seen || (h.seq != c->peer_syn.iss && !c->last_ack)) {
+        c->start_peer(s.p);  // simultaneous open, or a new ISN before the target answered
+      } else if (h.seq == c->peer_syn.iss && !c->last_ack) {
+        c->peer_syn = SynInfo::of(s.p);  // a retransmission: its options are what count
       }
-    } else if (syn && c != nullptr && c->end == End::kLive && c->target_syn.seen) {
+      // Otherwise a SYN with another ISN after the target acknowledged the first: the target
+      // keeps the first (RFC 9293 3.10.7.4 drops it as unacceptable), and so does the oracle.
+    } else if (syn && c != nullptr && c->live_or_maybe() && c->target_syn.seen) {
       if (c->established()) {
         needs_challenge = true;
-      } else if (!c->peer_syn.seen || h.seq != c->peer_syn.iss) {
+      } else if (!c->peer_syn.seen || (h.seq != c->peer_syn.iss && !c->last_ack)) {
         c->start_peer(s.p);  // the SYN-ACK of an active open
       }
     }
@@ -735,10 +816,10 @@ struct Oracle::Impl {
     c->rtx.clear();
     c->challenge.reset();
     if (needs_challenge) {
-      c->challenge = wire::format_tcp(s.p);
+      c->challenge = detail::Challenge{s.p, !c->may_have_died()};
       return;
     }
-    if (c->end != End::kLive) return;
+    if (!c->live_or_maybe()) return;
     if (h.has(f::kRst)) {
       peer_rst(s, *c);
       return;
@@ -756,24 +837,32 @@ struct Oracle::Impl {
     const bool syn = h.has(f::kSyn);
     const std::uint8_t shift = !syn && c.both_ws() ? c.peer_syn.shift : 0;
     const std::uint32_t window = std::uint32_t{h.window} << shift;
-    const detail::PeerWindow w{ack + window, ack, window};
 
-    // Sure to be taken: the SYN-ACK answering the target's SYN in SYN-SENT, or the in-order
-    // segment at the target's known RCV.NXT that passes the SND.WL1/WL2 test (RFC 9293 3.10.7.4).
+    // The ACK is sure to be taken from the SYN-ACK answering the target's SYN in SYN-SENT, or from
+    // an in-order segment at the target's known RCV.NXT with SND.UNA =< SEG.ACK. Its window is
+    // then sure to be taken too if it also passes the SND.WL1/WL2 test of RFC 9293 3.10.7.4
+    // against every segment the target may have taken a window from before (an out-of-order
+    // segment beyond a hole counts: its ACK is processed too).
     bool certain = false;
     if (syn) {
       certain = !c.target_sent_ack && ack.gt(c.target_syn.iss);
     } else {
       const Seq hi = c.rcv_hi();
-      certain = ack.ge(c.snd_una) && c.last_ack && *c.last_ack == hi && h.seq == hi &&
-                (!c.wl1 || c.wl1->lt(h.seq) || (*c.wl1 == h.seq && c.wl2->le(ack)));
+      certain = ack.ge(c.snd_una) && c.last_ack && *c.last_ack == hi && h.seq == hi;
     }
-    if (certain) {
-      c.peer_window = w;
+    if (certain && ack.gt(c.snd_una_sure)) c.snd_una_sure = ack;
+    const bool newest = !c.wl1 || h.seq.gt(*c.wl1) || (h.seq == *c.wl1 && ack.ge(*c.wl2));
+    // A window perhaps taken (never one with SEG.ACK below SND.UNA) may only widen what the
+    // oracle allows.
+    const bool perhaps_wider =
+        ack.ge(c.snd_una_sure) && (!c.snd_wnd_max || window > *c.snd_wnd_max);
+    if ((certain && newest) || perhaps_wider) c.snd_wnd_max = window;
+    // The highest SND.WL1 (and, at it, SND.WL2) the target may hold from now on.
+    if (!c.wl1 || h.seq.gt(*c.wl1)) {
       c.wl1 = h.seq;
       c.wl2 = ack;
-    } else if (!c.peer_window || w.edge.gt(c.peer_window->edge)) {
-      c.peer_window = w;  // perhaps taken: it may only widen what the oracle allows
+    } else if (h.seq == *c.wl1 && ack.gt(*c.wl2)) {
+      c.wl2 = ack;
     }
 
     if (ack.gt(c.snd_una)) {
@@ -818,7 +907,7 @@ struct Oracle::Impl {
     if (!c.target_sent_ack) {
       // SYN-SENT: acceptable only with an ACK of the SYN.
       if (h.has(f::kAck) && h.ack.gt(c.target_syn.iss) && h.ack.le(c.snd_max)) {
-        c.end = End::kResetByPeer;
+        c.end = End::kGone;
       }
       return;
     }
@@ -826,12 +915,12 @@ struct Oracle::Impl {
     const Seq lo = *c.last_ack;
     const Seq hi = c.rcv_hi();
     if (h.seq == lo && lo == hi) {
-      c.end = End::kResetByPeer;
+      c.end = End::kGone;
     } else if (h.seq.in_range(lo, hi)) {
       c.end = End::kMaybeResetByPeer;
     } else if (c.established() && c.target_window_edge && h.seq.gt(hi) &&
                h.seq.lt(*c.target_window_edge)) {
-      c.challenge = wire::format_tcp(s.p);
+      c.challenge = detail::Challenge{s.p, true};  // a RST never answers a RST, dead or alive
     }
   }
 

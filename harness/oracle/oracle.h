@@ -22,11 +22,11 @@
 //   ack-covers-unsent          The ACK never covers sequence space the peer has not sent: beyond
 //                              the end of what it sent contiguously from its ISN (SYN and FIN
 //                              count).
-//   send-within-window         No new data beyond the right edge of the window the peer advertised
-//                              (SEG.ACK + SEG.WND, scaled on non-SYN segments when both SYNs
-//                              carried WS), except one byte at the edge (a zero-window probe). Data
-//                              sent before may be retransmitted past a window that shrank (RFC 9293
-//                              3.8.6.1).
+//   send-within-window         No new data beyond the right edge of the peer's window
+//                              (SND.UNA + SND.WND, SND.WND from SEG.WND, scaled on non-SYN
+//                              segments when both SYNs carried WS), except one byte at the edge
+//                              (a zero-window probe). Data sent before may be retransmitted past
+//                              a window that shrank (RFC 9293 3.8.6.1).
 //   retransmission-same-bytes  Bytes sent again at a sequence number carry the same values as the
 //                              first transmission.
 //   nothing-after-fin          After its FIN at F: no data at F or later, and no FIN elsewhere.
@@ -37,11 +37,11 @@
 //                              ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. A RST never
 //                              answers a RST. (Also used for RSTs answering an unacceptable ACK in
 //                              SYN-SENT / SYN-RECEIVED, which have the same form.)
-//   challenge-ack              RFC 5961 3.2 and 4.2: after an in-window RST whose sequence number
-//   is
-//                              not RCV.NXT, or any SYN, on an established connection, the next
-//                              segment from the target is neither a RST nor a SYN, and a bare ACK
-//                              in reply has SEQ = SND.NXT and ACK = RCV.NXT. Silence is allowed.
+//   challenge-ack              RFC 5961 3.2 and 4.2: after an in-window RST whose seq is not
+//                              RCV.NXT, or any SYN, on an established connection, the next
+//                              segment from the target is neither a RST nor a SYN (nor a SYN-ACK
+//                              opening a new connection), and a bare ACK in reply has SEQ =
+//                              SND.NXT and ACK = RCV.NXT. Silence is allowed (rate limiting).
 //   rto-never-shrinks          Between consecutive transmissions of the same segment (same seq,
 //                              same flags but PSH) with no segment from the peer in between, the
 //                              interval never decreases (1 ms of slack by default).
@@ -50,10 +50,12 @@
 //                              is, by sequence number, what its application wrote.
 //
 // What the oracle cannot see, it does not guess. Where the target's state is uncertain from the
-// stream alone (RCV.NXT while the peer has data the target has not acknowledged yet; whether a
-// window update was accepted; which copy of overlapping, differing data was kept), a check is
-// made only against every value the target could legitimately hold, or skipped; oracle.cc says
-// where, case by case.
+// stream alone (whether it took a segment at all; RCV.NXT while the peer has data the target has
+// not acknowledged yet; which window it holds; whether a timer ended the connection silently;
+// which copy of overlapping, differing data it kept), a check is made only against every value
+// the target could legitimately hold, or skipped; oracle.cc says where, case by case.
+// Application calls on a ConnKey belong to the current incarnation of that 4-tuple (the latest
+// one a SYN started).
 #pragma once
 
 #include <cstddef>

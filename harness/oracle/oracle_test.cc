@@ -1,13 +1,13 @@
 #include "harness/oracle/oracle.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "harness/wire/format.h"
 
@@ -95,7 +95,9 @@ Seg out(std::uint8_t flags, std::uint32_t seq) { return {Direction::kFromTarget,
 // n bytes of text that differ from position to position.
 std::string text(std::size_t n, char seed) {
   std::string s(n, ' ');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('!' + (seed + i * 7) % 90);
+  for (std::size_t i = 0; i < n; ++i) {
+    s[i] = static_cast<char>('!' + (static_cast<std::size_t>(seed) + i * 7) % 90);
+  }
   return s;
 }
 
@@ -149,7 +151,8 @@ class OracleTest : public ::testing::Test {
 // The API.
 
 TEST(OracleApi, NamesEveryInvariantOnce) {
-  const auto all = invariant_names();
+  const auto names = invariant_names();
+  const std::vector<std::string_view> all(names.begin(), names.end());
   EXPECT_EQ(all.size(), 12U);
   EXPECT_EQ(std::set<std::string_view>(all.begin(), all.end()).size(), all.size());
   EXPECT_THAT(all, Contains(inv::kRstReplyForm));
@@ -226,14 +229,16 @@ TEST_F(OracleTest, ChecksumDoesNotJudgeThePeer) {
 // ---------------------------------------------------------------------------------------------
 // options-well-formed
 
-const std::vector<TcpOption> kFullSyn = {OptMss{1460}, OptSackPermitted{}, OptTimestamps{100, 0},
-                                         OptNop{}, OptWindowScale{7}};
-const std::vector<TcpOption> kFullSynAck = {OptMss{1460}, OptSackPermitted{},
-                                            OptTimestamps{900, 100}, OptNop{},
-                                            OptWindowScale{7}};
+// Every option a SYN and its SYN-ACK can negotiate.
+std::vector<TcpOption> full_syn() {
+  return {OptMss{1460}, OptSackPermitted{}, OptTimestamps{100, 0}, OptNop{}, OptWindowScale{7}};
+}
+std::vector<TcpOption> full_syn_ack() {
+  return {OptMss{1460}, OptSackPermitted{}, OptTimestamps{900, 100}, OptNop{}, OptWindowScale{7}};
+}
 
 TEST_F(OracleTest, OptionsNegotiatedOnTheSynsAndTimestampsAfter) {
-  passive_open(kFullSyn, kFullSynAck);
+  passive_open(full_syn(), full_syn_ack());
   feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).ts(901, 100));
   feed(out(f::kAck, kTargetIss + 1)
            .ack(kPeerIss + 1)
@@ -373,7 +378,7 @@ TEST_F(OracleTest, AckCoversUnsentFlagsAnAckBeyondWhatWasSent) {
 TEST_F(OracleTest, AckCoversUnsentFlagsAnAckAcrossAHole) {
   passive_open();
   feed(in(f::kAck, kPeerIss + 101).ack(kTargetIss + 1).data(text(100, 'b')));  // 1101:1201
-  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // a duplicate ACK: fine
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));    // a duplicate ACK: fine
   feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 201));  // 1001:1101 never arrived
   EXPECT_THAT(names(), ElementsAre(inv::kAckCoversUnsent)) << dump();
 }
@@ -452,6 +457,43 @@ TEST_F(OracleTest, SendWithinWindowAllowsRetransmittingPastAShrunkWindowButNoNew
   feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(d.substr(0, 1000)));
   EXPECT_THAT(names(), IsEmpty()) << dump();
   feed(out(f::kAck, kTargetIss + 1001).ack(kPeerIss + 1).data(d.substr(1000, 100)));
+  EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+}
+
+TEST_F(OracleTest, SendWithinWindowFollowsTheLatestWindow) {
+  passive_open({}, {}, /*peer_win=*/1000);  // right edge 6001
+  const std::string d = text(300, 'f');
+  app_writes(d);
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(d.substr(0, 100)));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 101).win(100));  // right edge 5201
+  feed(out(f::kAck, kTargetIss + 101).ack(kPeerIss + 1).data(d.substr(100, 100)));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  feed(out(f::kAck, kTargetIss + 201).ack(kPeerIss + 1).data(d.substr(200, 100)));
+  EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+}
+
+TEST_F(OracleTest, SendWithinWindowAppliesTheWl1Wl2Test) {
+  passive_open({}, {}, /*peer_win=*/1000);
+  // An out-of-order segment beyond a hole: its ACK and window are processed, SND.WL1 = 1101.
+  feed(in(f::kAck, kPeerIss + 101).ack(kTargetIss + 1).win(512).data(text(10, 'o')));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  // In order, but SEG.SEQ < SND.WL1: RFC 9293 3.10.7.4 ignores its window of 0.
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(0).data(text(100, 'i')));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 111));
+  app_writes(text(512, 'w'));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 111).data(text(512, 'w')));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, SendWithinWindowIgnoresTheWindowOfAnOldAck) {
+  passive_open({}, {}, /*peer_win=*/1000);
+  const std::string d = text(200, 'k');
+  app_writes(d);
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(d.substr(0, 100)));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 101).win(0));  // SND.UNA 5101, window 0
+  // SEG.ACK < SND.UNA: RFC 9293 3.10.7.4 ignores the duplicate, window and all.
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(1000));
+  feed(out(f::kAck, kTargetIss + 101).ack(kPeerIss + 1).data(d.substr(100, 100)));
   EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
 }
 
@@ -594,12 +636,65 @@ TEST_F(OracleTest, RstReplyFormNeverAnswersARst) {
 TEST_F(OracleTest, RstReplyFormInSynSentKeepsTheConnection) {
   feed(out(f::kSyn, kTargetIss));
   feed(in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 77));  // an unacceptable ACK
-  feed(out(f::kRst, kTargetIss + 77));                       // RFC 9293 3.10.7.3
+  feed(out(f::kRst, kTargetIss + 77));                         // RFC 9293 3.10.7.3
   at_ms(1000);
   feed(out(f::kSyn, kTargetIss));  // still in SYN-SENT: not "something after a RST"
   feed(in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 1));
   feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
   EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, RstReplyFormInSynReceivedKeepsTheConnection) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 77));  // an unacceptable ACK
+  feed(out(f::kRst, kTargetIss + 77));                   // RFC 9293 3.10.7.4, SYN-RECEIVED
+  at_ms(1000);
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // the connection lives on
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ASynWithAnotherIsnAfterTheSynAckIsNotTaken) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kSyn, 500));  // a lower ISN: unacceptable in SYN-RECEIVED
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // still acknowledges the first SYN
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, AnAckOnASegmentTheTargetDropsDoesNotCompleteTheHandshake) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 100000).ack(kTargetIss + 1));  // out of window: dropped
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 77));  // still SYN-RECEIVED: a RST answers
+  feed(out(f::kRst, kTargetIss + 77));
+  at_ms(1000);
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, NothingAfterRstInSynReceivedWhenTheRstAnswersAnAcceptableAck) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));  // acceptable: completes the handshake
+  feed(out(f::kRst, kTargetIss + 1));                   // e.g. the accept queue overflowed
+  at_ms(1000);
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // must not come back to life
+  EXPECT_THAT(names(), ElementsAre(inv::kNothingAfterRst)) << dump();
+}
+
+TEST_F(OracleTest, NothingAfterRstWhenTheHandshakeEndedUnseen) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  // Out of order, so the oracle cannot be sure the target took it; its ACK is acceptable.
+  feed(in(f::kAck, kPeerIss + 101).ack(kTargetIss + 1).data("x"));
+  feed(out(f::kRst, kTargetIss + 1));  // answers no unacceptable ACK: a teardown
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), ElementsAre(inv::kNothingAfterRst)) << dump();
 }
 
 // Both sides closed (the target's passive close ends in CLOSED); later segments get closed-form
@@ -626,11 +721,20 @@ TEST_F(ClosedConnection, RstReplyFormAfterCloseFlagsAWrongSeq) {
   EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
 }
 
+TEST_F(ClosedConnection, RstReplyFormFlagsARstAfterTheTargetAnsweredWithAnAck) {
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 2));  // TIME-WAIT-like: answered already
+  feed(out(f::kRst, kTargetIss + 2));
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("every segment sent on this 4-tuple has been answered"));
+}
+
 TEST_F(ClosedConnection, ANewSynStartsANewIncarnation) {
   feed(in(f::kSyn, 500));  // a lower ISN than before
   feed(out(f::kSyn | f::kAck, 7000).ack(501));
   feed(in(f::kAck, 501).ack(7001));
   feed(out(f::kAck, 7001).ack(501));
+  app_writes("new");  // a new stream: offset 0 is 7001, not a continuation of the old one
+  feed(out(f::kAck, 7001).ack(501).data("new"));
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
@@ -681,8 +785,63 @@ TEST_F(OracleTest, ChallengeAckFlagsAWrongSeq) {
 TEST_F(OracleTest, ChallengeAckFlagsANewConnectionInReplyToASyn) {
   passive_open();
   feed(in(f::kSyn, 3000));
-  feed(out(f::kSyn | f::kAck, 7000).ack(3001));
-  EXPECT_THAT(names(), Contains(inv::kChallengeAck)) << dump();
+  feed(out(f::kSyn | f::kAck, 7000).ack(3001));  // the target tore the connection down
+  EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("a SYN-ACK for a new connection in reply to"));
+  // The oracle follows the new connection.
+  feed(in(f::kAck, 3001).ack(7001));
+  feed(out(f::kAck, 7001).ack(3001));
+  EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+}
+
+TEST_F(OracleTest, ChallengeAckFlagsASynInReply) {
+  passive_open();
+  feed(in(f::kSyn, 3000));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // the old SYN-ACK again
+  EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("a SYN in reply to"));
+}
+
+// After the target sent a FIN (or while data is unacknowledged) a timer may have ended the
+// connection without a segment (FIN-WAIT-2 or retransmission timeout): a SYN may then open a new
+// connection, or get a closed-port RST.
+TEST_F(OracleTest, ChallengeAckNotRequiredWhenTheConnectionMayHaveTimedOut) {
+  passive_open();
+  feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));  // FIN-WAIT-2
+  at_ms(120000);
+  feed(in(f::kSyn, 500));
+  feed(out(f::kSyn | f::kAck, 7000).ack(501));
+  feed(in(f::kAck, 501).ack(7001));
+  feed(out(f::kAck, 7001).ack(501));  // a lower ACK than before: a new connection
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ChallengeAckNotRequiredWhenTheConnectionMayHaveTimedOutClosedPort) {
+  passive_open();
+  app_writes("unacked");
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("unacked"));
+  at_ms(900000);
+  feed(in(f::kSyn, 500));
+  feed(out(f::kRst | f::kAck, 0).ack(501));  // no listener any more
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 8));
+  feed(out(f::kRst, kTargetIss + 9));  // the connection is gone: a closed-port answer is judged
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+}
+
+TEST_F(OracleTest, ChallengeAckSeqMayBeAnythingTheTargetCertainlyHasNotAcknowledged) {
+  passive_open();
+  app_writes(text(100, 's'));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(text(100, 's')));
+  // Acknowledges everything, but on a segment out of the target's window: perhaps dropped.
+  feed(in(f::kAck, kPeerIss + 100000).ack(kTargetIss + 101));
+  feed(out(f::kAck, kTargetIss + 101).ack(kPeerIss + 1));
+  feed(in(f::kRst, kPeerIss + 501));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // SND.NXT rewound to SND.UNA: fine
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  feed(in(f::kRst, kPeerIss + 501));
+  feed(out(f::kAck, kTargetIss).ack(kPeerIss + 1));  // below SND.UNA: never
+  EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
 }
 
 TEST_F(OracleTest, ChallengeAckNotRequiredForAnExactRst) {
@@ -691,6 +850,14 @@ TEST_F(OracleTest, ChallengeAckNotRequiredForAnExactRst) {
   feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
   feed(out(f::kRst, kTargetIss + 1));  // no connection any more: answers in closed form
   EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ChallengeAckNotRequiredForAnExactRstWhichLeavesNoConnection) {
+  passive_open();
+  feed(in(f::kRst, kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+  feed(out(f::kRst, kTargetIss + 2));  // a closed-port answer must be <SEQ=SEG.ACK>
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
 }
 
 TEST_F(OracleTest, ChallengeAckNotRequiredOutsideTheWindow) {
@@ -706,6 +873,38 @@ TEST_F(OracleTest, ChallengeAckNotJudgedWhileRcvNxtIsUncertain) {
   feed(in(f::kRst, kPeerIss + 101));  // RCV.NXT is 1001 or 1101: may be exact
   feed(out(f::kRst, kTargetIss + 1));
   EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ARstThatMayHaveBeenTakenLeavesTheConnectionToTheTarget) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));  // not yet acknowledged
+  feed(in(f::kRst, kPeerIss + 1));  // RCV.NXT is 1001 or 1006: perhaps exact, perhaps old
+  feed(in(f::kSyn, 3000));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 6));            // it survived: a challenge ACK
+  app_reads("hello");                                              // the old connection's data
+  feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 6));  // an abort
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ARstThatMayHaveBeenTakenThenANewConnection) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
+  feed(in(f::kRst, kPeerIss + 1));
+  feed(in(f::kSyn, 3000));
+  feed(out(f::kSyn | f::kAck, 7000).ack(3001));  // it took the RST: a new connection
+  feed(in(f::kAck, 3001).ack(7001).data("new"));
+  feed(out(f::kAck, 7001).ack(3004));
+  app_reads("new");
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+TEST_F(OracleTest, ARstThatMayHaveBeenTakenThenTheTargetIsJudgedAgainOnceItTalks) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
+  feed(in(f::kRst, kPeerIss + 1));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 6));  // still there
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // and so judged again
+  EXPECT_THAT(names(), ElementsAre(inv::kAckMonotonic)) << dump();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -853,8 +1052,8 @@ TEST_F(OracleTest, StreamIntegrityFlagsSendingOtherBytes) {
 TEST(OracleStreamIntegrity, SentDataUnjudgedWhenWritesAreNotObserved) {
   Oracle o(OracleOptions{.app_writes_observed = false});
   o.on_segment(Direction::kFromTarget, out(f::kSyn, kTargetIss).packet(), 0);
-  o.on_segment(Direction::kToTarget,
-               in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 1).packet(), 0);
+  o.on_segment(Direction::kToTarget, in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 1).packet(),
+               0);
   o.on_segment(Direction::kFromTarget,
                out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("unreported").packet(), 0);
   EXPECT_TRUE(o.ok());
@@ -879,9 +1078,9 @@ TEST_F(OracleTest, SimultaneousOpen) {
 
 // A realistic connection, for two pairs of ISNs: plain, and both near 2^32 so that every
 // sequence number wraps during the run.
-class FullConnection : public OracleTest,
-                       public ::testing::WithParamInterface<std::pair<std::uint32_t, std::uint32_t>> {
-};
+class FullConnection
+    : public OracleTest,
+      public ::testing::WithParamInterface<std::pair<std::uint32_t, std::uint32_t>> {};
 
 TEST_P(FullConnection, YieldsNoViolation) {
   const auto [p, t] = GetParam();  // the peer's and the target's ISN
@@ -889,8 +1088,8 @@ TEST_P(FullConnection, YieldsNoViolation) {
   auto ts = [&tsv](std::uint32_t ecr) { return OptTimestamps{++tsv, ecr}; };
 
   // Handshake: MSS, SACK-permitted, timestamps, window scale 7 both ways.
-  feed(in(f::kSyn, p).opts(kFullSyn));
-  feed(out(f::kSyn | f::kAck, t).ack(p + 1).opts(kFullSynAck));
+  feed(in(f::kSyn, p).opts(full_syn()));
+  feed(out(f::kSyn | f::kAck, t).ack(p + 1).opts(full_syn_ack()));
   at_ms(10);
   feed(in(f::kAck, p + 1).ack(t + 1).win(512).ts(101, 900));  // 512 << 7 = 64 KiB
 
@@ -898,8 +1097,11 @@ TEST_P(FullConnection, YieldsNoViolation) {
   const std::string up = text(2000, 'u');
   at_ms(20);
   feed(in(f::kAck | f::kPsh, p + 1001).ack(t + 1).win(512).ts(102, 900).data(up.substr(1000)));
-  feed(out(f::kAck, t + 1).ack(p + 1).win(502).opt(ts(102)).opt(
-      OptSack{{{Seq(p + 1001), Seq(p + 2001)}}}));
+  feed(out(f::kAck, t + 1)
+           .ack(p + 1)
+           .win(502)
+           .opt(ts(102))
+           .opt(OptSack{{{Seq(p + 1001), Seq(p + 2001)}}}));
   at_ms(21);
   feed(in(f::kAck, p + 1).ack(t + 1).win(512).ts(103, 900).data(up.substr(0, 1000)));
   feed(out(f::kAck, t + 1).ack(p + 2001).win(500).opt(ts(103)));
@@ -912,7 +1114,8 @@ TEST_P(FullConnection, YieldsNoViolation) {
   at_ms(30);
   feed(out(f::kAck, t + 1).ack(p + 2001).win(512).opt(ts(103)).data(down.substr(0, 1448)));
   feed(out(f::kAck, t + 1449).ack(p + 2001).win(512).opt(ts(103)).data(down.substr(1448, 1448)));
-  feed(out(f::kAck | f::kPsh, t + 2897).ack(p + 2001).win(512).opt(ts(103)).data(down.substr(2896)));
+  feed(
+      out(f::kAck | f::kPsh, t + 2897).ack(p + 2001).win(512).opt(ts(103)).data(down.substr(2896)));
   at_ms(40);
   feed(in(f::kAck, p + 2001).ack(t + 1449).win(512).ts(104, 903));  // the rest is lost
 
@@ -923,7 +1126,8 @@ TEST_P(FullConnection, YieldsNoViolation) {
   }
   at_ms(1450);
   feed(in(f::kAck, p + 2001).ack(t + 1449 + 1448).win(512).ts(105, tsv));
-  feed(out(f::kAck | f::kPsh, t + 2897).ack(p + 2001).win(512).opt(ts(105)).data(down.substr(2896)));
+  feed(
+      out(f::kAck | f::kPsh, t + 2897).ack(p + 2001).win(512).opt(ts(105)).data(down.substr(2896)));
   at_ms(1460);
   feed(in(f::kAck, p + 2001).ack(t + 3001).win(512).ts(106, tsv));
 
@@ -944,9 +1148,9 @@ TEST_P(FullConnection, YieldsNoViolation) {
 INSTANTIATE_TEST_SUITE_P(Isns, FullConnection,
                          ::testing::Values(std::make_pair(1000U, 5000U),
                                            std::make_pair(0xffffff00U, 0xfffffff0U)),
-                         [](const auto& info) {
-                           return info.param.first < 0x80000000U ? std::string("Plain")
-                                                                 : std::string("Wrapping");
+                         [](const ::testing::TestParamInfo<FullConnection::ParamType>& param) {
+                           return param.param.first < 0x80000000U ? std::string("Plain")
+                                                                  : std::string("Wrapping");
                          });
 
 // The same connection with the target misbehaving once: each mistake is caught by name, also
@@ -956,7 +1160,7 @@ TEST_F(OracleTest, WrappingSequenceNumbersStillCatchABackwardsAck) {
   feed(in(f::kSyn, p));
   feed(out(f::kSyn | f::kAck, kTargetIss).ack(p + 1));
   feed(in(f::kAck, p + 1).ack(kTargetIss + 1).data(text(40, 'w')));  // 0xfffffff1 .. 0x19
-  feed(out(f::kAck, kTargetIss + 1).ack(p + 41));                      // 0x19: after the wrap
+  feed(out(f::kAck, kTargetIss + 1).ack(p + 41));                    // 0x19: after the wrap
   EXPECT_THAT(names(), IsEmpty()) << dump();
   feed(out(f::kAck, kTargetIss + 1).ack(p + 20));  // 0x04, before 0x19 across the wrap
   EXPECT_THAT(names(), ElementsAre(inv::kAckMonotonic)) << dump();

@@ -2,9 +2,12 @@
 // wording of every kind of failure.
 #include "harness/script/runner.h"
 
+#include <set>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "harness/script/oracle_observer.h"
 #include "harness/script/parser.h"
 #include "harness/target/inproc.h"
 #include "harness/wire/tcp.h"
@@ -276,6 +279,54 @@ TEST(Runner, MssOptionSetsTheAdvertisedMss) {
   const CaseResult r = run(std::string("--mss=1000\n") + kPassiveOpen);
   ASSERT_EQ(r.verdict, CaseResult::Verdict::kFail);
   EXPECT_THAT(r.message, HasSubstr("options (expected [mss 1460], actual [mss 1000])"));
+}
+
+}  // namespace
+}  // namespace synack::script
+
+namespace synack::script {
+namespace {
+
+// The in-process stack behind a faulty link: the second copy of any data segment carries
+// different bytes (a broken retransmission) with fixed checksums. Scripts compare only lengths,
+// so only the oracle can notice.
+class CorruptRetransmissions : public target::InprocTarget {
+ public:
+  std::optional<target::Captured> next_packet(std::int64_t deadline_us) override {
+    auto c = InprocTarget::next_packet(deadline_us);
+    if (!c) return c;
+    auto p = wire::parse_tcp_packet(c->packet);
+    if (p && !p->payload.empty() && !seen_.insert(p->tcp.seq.raw()).second) {
+      p->payload[0] ^= 0xff;
+      p->recompute();
+      c->packet = wire::emit(*p);
+    }
+    return c;
+  }
+
+ private:
+  std::set<std::uint32_t> seen_;
+};
+
+TEST(Runner, OracleViolationFailsTheCaseWithTheInvariantsName) {
+  auto parsed = parse_script(std::string(kPassiveOpen) +
+                                 "+0 write(4, ..., 10) = 10\n"
+                                 "+0 > P. 1:11(10) ack 1\n"
+                                 "+1 > P. 1:11(10) ack 1\n",
+                             "t.pkt");
+  ASSERT_TRUE(std::holds_alternative<Script>(parsed));
+  CorruptRetransmissions target;
+  OracleObserver oracle;
+  const CaseResult r = run_script(std::get<Script>(parsed), target, {}, &oracle);
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(r.message, HasSubstr("t.pkt:10:1: oracle:"));
+  EXPECT_THAT(r.message, HasSubstr("retransmission-same-bytes"));
+
+  // The same script on an honest target passes, oracle and all.
+  target::InprocTarget honest;
+  OracleObserver oracle2;
+  const CaseResult ok = run_script(std::get<Script>(parsed), honest, {}, &oracle2);
+  EXPECT_EQ(ok.verdict, CaseResult::Verdict::kPass) << ok.message;
 }
 
 }  // namespace

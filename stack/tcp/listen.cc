@@ -70,7 +70,9 @@ void Engine::listen_segment_arrives(Socket& s, const Segment& seg) {
     r.ack = seg.seq + 1;
     r.flags = tcp_flag::kSyn | tcp_flag::kAck;
     r.window = cookie_window(config_, s.options);
-    r.options.mss = std::min(config_.mss, peer_mss);
+    // Our own MSS, as on any SYN,ACK (TCP_MAXSEG on the listener, else the stack's); the
+    // peer's is what the cookie carries.
+    r.options.mss = s.options.max_seg != 0 ? s.options.max_seg : config_.mss;
     output_.push_back(emit_segment(r));
     ++counters_.packets_out;
     ++counters_.cookies_sent;

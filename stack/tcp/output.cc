@@ -153,8 +153,9 @@ void Engine::retransmit_head(Tcb& t) {
     send_syn(t);
     return;
   }
-  const std::uint32_t unacked_data =
-      t.fin_seq().after(t.snd_una) ? distance(t.snd_una, t.fin_seq()) : 0;
+  // Only bytes sent before may go again: the window may never have let the rest out.
+  const SeqNum sent_end = t.fin_sent() ? t.fin_seq() : t.snd_max;
+  const std::uint32_t unacked_data = sent_end.after(t.snd_una) ? distance(t.snd_una, sent_end) : 0;
   const std::uint32_t len = std::min<std::uint32_t>(unacked_data, t.snd_mss);
   const bool fin = t.fin_sent() && t.snd_una + len == t.fin_seq();
   std::uint8_t flags = tcp_flag::kAck;

@@ -317,8 +317,11 @@ void Engine::process_ack(Tcb& t, const Segment& seg, bool& done) {
     t.rtx_deadline.reset();
     if (t.snd_una.before(t.snd_max)) arm_rtx(t);
   }
-  // Window update, guarded by SND.WL1 / SND.WL2 against old segments.
-  if (t.snd_wl1.before(seg.seq) || (t.snd_wl1 == seg.seq && t.snd_wl2.before_eq(seg.ack))) {
+  // Window update (RFC 9293 3.10.7.4, fifth step): only when SND.UNA =< SEG.ACK, and guarded by
+  // SND.WL1 / SND.WL2 against old segments. (An ACK below SND.UNA is still acceptable under
+  // RFC 5961 5.2, but its window is stale.)
+  if (t.snd_una.before_eq(seg.ack) &&
+      (t.snd_wl1.before(seg.seq) || (t.snd_wl1 == seg.seq && t.snd_wl2.before_eq(seg.ack)))) {
     t.snd_wnd = std::uint32_t{seg.window} << t.snd_wscale;
     t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
     t.snd_wl1 = seg.seq;

@@ -260,3 +260,35 @@ TEST_F(StackTest, SimultaneousCloseBetweenTwoStacksEndsInTimeWaitOnBoth) {
 
 }  // namespace
 }  // namespace synack::stack::testing
+
+namespace synack::stack::testing {
+namespace {
+
+// Found by the black-box oracle (send-within-window): a retransmission resent a full MSS from
+// SND.UNA, including bytes never sent because the peer's window was smaller.
+TEST_F(EstablishedTest, RetransmissionResendsOnlyWhatWasSent) {
+  send(seg(f::kAck, rcv, snd, "", 512));  // the peer's window shrinks to 512
+  ASSERT_EQ(stack->write(conn, std::vector<std::uint8_t>(1000, 'q')).value(), 1000U);
+  const Segment first = sent_one();
+  EXPECT_EQ(first.payload.size(), 512U);
+  fire_next_timer();  // RTO: nothing was acknowledged
+  const Segment again = sent_one();
+  EXPECT_EQ(again.seq.value(), snd);
+  EXPECT_EQ(again.payload.size(), 512U);  // not the 536-byte MSS
+}
+
+// Found by the oracle's fuzzing (send-within-window): RFC 9293 3.10.7.4 updates the window only
+// when SND.UNA =< SEG.ACK; an older ACK (still acceptable under RFC 5961) must not move it.
+TEST_F(EstablishedTest, OldAckDoesNotUpdateTheWindow) {
+  ASSERT_EQ(stack->write(conn, bytes("0123456789")).value(), 10U);
+  sent();
+  send(seg(f::kAck | f::kPsh, rcv, snd + 10, "abcde", 1000));  // all acked, window 1000
+  EXPECT_EQ(stack->snapshot(conn)->snd_wnd, 1000U);
+  // Later data (SND.WL1 < SEG.SEQ) carrying a stale SEG.ACK below SND.UNA: not a window update.
+  send(seg(f::kAck | f::kPsh, rcv + 5, snd + 5, "fghij", 60000));
+  EXPECT_EQ(stack->snapshot(conn)->snd_wnd, 1000U);
+  EXPECT_EQ(stack->read(conn, 20).value(), bytes("abcdefghij"));  // the data itself is fine
+}
+
+}  // namespace
+}  // namespace synack::stack::testing
