@@ -609,6 +609,20 @@ class Run {
     SockCall c = build_call(l, s, script_fd);
     if (c.op == SockCall::Op::kWrite) c.data = write_bytes(c.length);
     const std::int64_t started = script_now();
+    if (c.op == SockCall::Op::kClose && nonblocking_.count(script_fd) == 0 &&
+        lingering_.count(script_fd) != 0) {
+      // SO_LINGER {on, N > 0} on a blocking socket: close() returns once the FIN is
+      // acknowledged or N seconds have passed, as on Linux. The FIN goes now (shutdown), the fd
+      // closes when the wait ends.
+      SockCall fin = c;
+      fin.op = SockCall::Op::kShutdown;
+      fin.how = 1;
+      target_.call(fin);
+      linger_deadline_ = started + lingering_.at(script_fd) * 1'000'000;
+      park(l, c, script_fd, started);
+      retry_parked(l);
+      return;
+    }
     SockResult r = target_.call(c);
     if (c.op == SockCall::Op::kConnect && r.ret == -1 && r.err == EINPROGRESS &&
         (nonblocking_.count(script_fd) == 0u)) {
@@ -650,6 +664,13 @@ class Run {
       } else {
         return;
       }
+    } else if (p.call.op == SockCall::Op::kClose) {
+      const auto info = target_.tcp_info(p.call.fd);
+      const std::int64_t state = info && info->count("state") != 0 ? info->at("state") : 7;
+      const bool fin_unacked =
+          state == 4 || state == 9 || state == 11;  // FIN_WAIT1, LAST_ACK, CLOSING
+      if (fin_unacked && script_now() < linger_deadline_) return;
+      r = target_.call(p.call);
     } else {
       r = target_.call(p.call);
       if (r.ret == -1 && r.err == EAGAIN) return;
@@ -701,7 +722,17 @@ class Run {
         nonblocking_.erase(script_fd);
       }
     }
-    if (c.op == SockCall::Op::kClose && r.ret == 0) fds_.erase(script_fd);
+    if (c.op == SockCall::Op::kClose && r.ret == 0) {
+      fds_.erase(script_fd);
+      lingering_.erase(script_fd);
+    }
+    if (c.op == SockCall::Op::kSetsockopt && c.option == "SO_LINGER" && r.ret == 0) {
+      if (c.linger_on && c.value > 0) {
+        lingering_[script_fd] = c.value;
+      } else {
+        lingering_.erase(script_fd);
+      }
+    }
     if (observer_ != nullptr && r.ret > 0) {
       if (auto key = target_.connection(c.fd)) {
         if (c.op == SockCall::Op::kWrite) {
@@ -877,6 +908,8 @@ class Run {
   std::optional<std::uint16_t> harness_port_;
   std::map<int, int> fds_;  // script fd -> target fd
   std::set<int> nonblocking_;
+  std::map<int, std::int64_t> lingering_;  // script fd -> SO_LINGER seconds (> 0)
+  std::int64_t linger_deadline_ = 0;
   int last_fd_ = -1;
   std::size_t written_ = 0;
   std::optional<Parked> parked_;
