@@ -26,6 +26,16 @@ constexpr const char* kPassiveOpen = R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) 
 +0 accept(3, ..., ...) = 4
 )";
 
+// A listener on port 8080 (fd 3).
+constexpr const char* kListen = R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
+)";
+// ... that has answered a SYN.
+const std::string kSynReceived = std::string(kListen) + R"(+0 < S 0:0(0) win 65535 <mss 1460>
++0 > S. 0:0(0) ack 1 <mss 1460>
+)";
+
 CaseResult run(const std::string& text, RunOptions options = {}) {
   auto parsed = parse_script(text, "t.pkt");
   if (auto* e = std::get_if<ScriptError>(&parsed)) {
@@ -90,12 +100,7 @@ TEST(Runner, SegmentStillQueuedAtTheEndIsReported) {
 
 TEST(Runner, TooEarlyIsAFailure) {
   // The SYN,ACK retransmission comes after 1 s, not 2 s; 1 s is outside 2 s +- 12.5%.
-  const CaseResult r = run(R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0 < S 0:0(0) win 65535 <mss 1460>
-+0 > S. 0:0(0) ack 1 <mss 1460>
-+2 > S. 0:0(0) ack 1 <mss 1460>
+  const CaseResult r = run(kSynReceived + R"(+2 > S. 0:0(0) ack 1 <mss 1460>
 )");
   ASSERT_EQ(r.verdict, CaseResult::Verdict::kFail);
   EXPECT_THAT(
@@ -106,23 +111,13 @@ TEST(Runner, TooEarlyIsAFailure) {
 
 TEST(Runner, ToleranceAcceptsSmallTimingDifferences) {
   // Expected at 1.1 s, sent at 1 s: within max(4 ms, 12.5% of 1.1 s).
-  const CaseResult r = run(R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0 < S 0:0(0) win 65535 <mss 1460>
-+0 > S. 0:0(0) ack 1 <mss 1460>
-+1.1 > S. 0:0(0) ack 1 <mss 1460>
+  const CaseResult r = run(kSynReceived + R"(+1.1 > S. 0:0(0) ack 1 <mss 1460>
 )");
   EXPECT_EQ(r.verdict, CaseResult::Verdict::kPass) << r.message;
 }
 
 TEST(Runner, SilenceLineFailsWhenSomethingIsSent) {
-  const CaseResult r = run(R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0 < S 0:0(0) win 65535 <mss 1460>
-+0 > S. 0:0(0) ack 1 <mss 1460>
-+2 > none
+  const CaseResult r = run(kSynReceived + R"(+2 > none
 )");
   ASSERT_EQ(r.verdict, CaseResult::Verdict::kFail);
   EXPECT_THAT(
@@ -142,10 +137,8 @@ TEST(Runner, RemapsSequenceNumbersWithANonZeroHarnessIsn) {
 }
 
 TEST(Runner, FillsTsEcrFromTheTargetsLastTsval) {
-  const CaseResult r = run(R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0 < S 0:0(0) win 65535 <mss 1460,nop,nop,TS val 100 ecr 0>
+  const CaseResult r =
+      run(std::string(kListen) + R"(+0 < S 0:0(0) win 65535 <mss 1460,nop,nop,TS val 100 ecr 0>
 +0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,TS val 1 ecr 100>
 +0 < . 1:1(0) ack 1 win 65535 <nop,nop,TS val 101 ecr 1>
 +0 accept(3, ..., ...) = 4
@@ -159,10 +152,7 @@ TEST(Runner, FillsTsEcrFromTheTargetsLastTsval) {
 }
 
 TEST(Runner, BlockingCallReturnsWhenItsConditionHolds) {
-  const CaseResult r = run(R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0...0.2 accept(3, ..., ...) = 4
+  const CaseResult r = run(std::string(kListen) + R"(+0...0.2 accept(3, ..., ...) = 4
 +.2 < S 0:0(0) win 65535 <mss 1460>
 +0 > S. 0:0(0) ack 1 <mss 1460>
 +0 < . 1:1(0) ack 1 win 65535
@@ -171,10 +161,7 @@ TEST(Runner, BlockingCallReturnsWhenItsConditionHolds) {
 }
 
 TEST(Runner, BlockingCallThatReturnsAtTheWrongTimeSaysWhen) {
-  const CaseResult r = run(R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0 accept(3, ..., ...) = 4
+  const CaseResult r = run(std::string(kListen) + R"(+0 accept(3, ..., ...) = 4
 +.2 < S 0:0(0) win 65535 <mss 1460>
 +0 > S. 0:0(0) ack 1 <mss 1460>
 +0 < . 1:1(0) ack 1 win 65535
@@ -229,13 +216,8 @@ TEST(Runner, ScriptErrorsAreNotTestFailures) {
 
 TEST(Runner, StackKnobsApplyBeforeTheCase) {
   // With cookies off and backlog 1, a second SYN beyond the full SYN queue gets nothing.
-  const CaseResult r = run(R"(--tcp_syncookies=0
-0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0 < S 0:0(0) win 65535 <mss 1460>
-+0 > S. 0:0(0) ack 1 <mss 1460>
-+.1 < S 1000:1000(0) win 65535 <mss 1460>
+  const CaseResult r =
+      run("--tcp_syncookies=0\n" + kSynReceived + R"(+.1 < S 1000:1000(0) win 65535 <mss 1460>
 +.5 > none
 )");
   EXPECT_EQ(r.verdict, CaseResult::Verdict::kPass) << r.message;
