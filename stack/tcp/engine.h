@@ -9,13 +9,11 @@
 //   invariants.cc      the white-box invariants checked after every segment
 #pragma once
 
-#include <compare>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,10 +33,6 @@ struct FourTupleHash {
            (std::size_t{t.remote_port} << 16 | t.local_port) ^ t.local_addr;
   }
 };
-
-inline auto tuple_key(const FourTuple& t) {
-  return std::tie(t.local_addr, t.local_port, t.remote_addr, t.remote_port);
-}
 
 // Per-socket options, copied into a connection when it is created (and from a listener to the
 // connections it accepts, as Linux does).
