@@ -40,6 +40,10 @@ struct StackConfig {
   int retries2 = 15;         // tcp_retries2: data and FIN retransmissions before giving up
   int orphan_retries = 8;    // tcp_orphan_retries: the same once the application has closed
 
+  // Congestion control (RFC 5681, RFC 6582 NewReno): the initial window in segments (RFC 6928;
+  // Linux TCP_INIT_CWND).
+  std::uint32_t initial_cwnd_segments = 10;
+
   // Delayed ACK (RFC 9293 3.8.6.3): an ACK waits at most this long (MUST-40: under 0.5 s), and
   // every second full-sized segment is acknowledged at once (SHLD-19). 0 acknowledges at once.
   Duration delayed_ack = 40ms;

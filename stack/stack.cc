@@ -45,6 +45,7 @@ SysStatus Stack::setsockopt_linger(SocketId s, bool on, int seconds) {
 unsigned Stack::events(SocketId s) const { return engine_->events(s); }
 SysResult<std::size_t> Stack::unread_bytes(SocketId s) const { return engine_->unread_bytes(s); }
 SysResult<std::size_t> Stack::unsent_bytes(SocketId s) const { return engine_->unsent_bytes(s); }
+SysResult<std::size_t> Stack::urgent_bytes(SocketId s) const { return engine_->urgent_bytes(s); }
 SysResult<Endpoint> Stack::local_endpoint(SocketId s) const { return engine_->local_endpoint(s); }
 SysResult<Endpoint> Stack::remote_endpoint(SocketId s) const { return engine_->remote_endpoint(s); }
 std::optional<Snapshot> Stack::snapshot(SocketId s) const { return engine_->snapshot(s); }

@@ -46,6 +46,7 @@ enum class Shutdown { kRead, kWrite, kBoth };  // SHUT_RD, SHUT_WR, SHUT_RDWR
 // poll() events, with Linux's bit values.
 namespace event {
 inline constexpr unsigned kIn = 0x001;      // POLLIN: data, EOF, or a connection to accept
+inline constexpr unsigned kPri = 0x002;     // POLLPRI: urgent data announced and not yet read
 inline constexpr unsigned kOut = 0x004;     // POLLOUT: connected and room in the send buffer
 inline constexpr unsigned kErr = 0x008;     // POLLERR: a pending SO_ERROR
 inline constexpr unsigned kHup = 0x010;     // POLLHUP: both directions closed
@@ -108,6 +109,9 @@ class Stack {
   unsigned events(SocketId s) const;  // event:: bits; 0x020 (POLLNVAL) for a bad socket
   SysResult<std::size_t> unread_bytes(SocketId s) const;  // ioctl SIOCINQ
   SysResult<std::size_t> unsent_bytes(SocketId s) const;  // ioctl SIOCOUTQ
+  // Urgent data (RFC 9293 3.8.5, MUST-33): how many bytes from the read position up to the
+  // urgent pointer remain unread (0 when none is pending). The data stays in line (RFC 6093).
+  SysResult<std::size_t> urgent_bytes(SocketId s) const;
   SysResult<Endpoint> local_endpoint(SocketId s) const;
   SysResult<Endpoint> remote_endpoint(SocketId s) const;
 

@@ -294,7 +294,7 @@ TEST(Runner, OracleViolationFailsTheCaseWithTheInvariantsName) {
   auto parsed = parse_script(std::string(kPassiveOpen) +
                                  "+0 write(4, ..., 10) = 10\n"
                                  "+0 > P. 1:11(10) ack 1\n"
-                                 "+1 > P. 1:11(10) ack 1\n",
+                                 "+.2 > P. 1:11(10) ack 1\n",
                              "t.pkt");
   ASSERT_TRUE(std::holds_alternative<Script>(parsed));
   CorruptRetransmissions target;

@@ -81,7 +81,7 @@ void Engine::delete_tcb(Tcb& t, int error_for_user) {
 void Engine::reschedule(Tcb& t) {
   std::optional<Instant> next;
   for (const auto& d : {t.rtx_deadline, t.time_wait_deadline, t.fin_wait2_deadline,
-                        t.keepalive_deadline, t.delack_deadline}) {
+                        t.keepalive_deadline, t.delack_deadline, t.persist_deadline}) {
     if (d && (!next || *d < *next)) next = d;
   }
   if (next == t.indexed_deadline) return;
@@ -213,8 +213,17 @@ Snapshot Engine::snapshot_of(const Tcb& t) const {
   s.fin_wait2_deadline = t.fin_wait2_deadline;
   s.keepalive_deadline = t.keepalive_deadline;
   s.delack_deadline = t.delack_deadline;
+  s.persist_deadline = t.persist_deadline;
   s.rto = t.rto;
+  s.srtt = t.srtt;
+  s.rttvar = t.rttvar;
   s.retransmits = t.retransmits;
+  s.persist_backoff = t.persist_backoff;
+  s.cwnd = t.cong.cwnd;
+  s.ssthresh = t.cong.ssthresh;
+  s.in_recovery = t.in_recovery;
+  s.dupacks = t.dupacks;
+  s.rcv_up = t.rcv_up;
   s.keepalive_probes_sent = t.keepalive_probes_sent;
   s.segs_in = t.segs_in;
   s.segs_out = t.segs_out;

@@ -20,6 +20,7 @@
 
 #include "stack/stack.h"
 #include "stack/tcp/byte_queue.h"
+#include "stack/tcp/congestion.h"
 #include "stack/tcp/isn.h"
 #include "stack/tcp/snapshot.h"
 #include "stack/tcp/state.h"
@@ -84,6 +85,7 @@ struct Tcb {
   bool timestamps = false;
   bool sack_permitted = false;
   std::uint32_t ts_recent = 0;  // RFC 7323 4.3 TS.Recent
+  Instant ts_recent_at{0};      // when TS.Recent was last set (RFC 7323 5.5: 24 days valid)
   std::uint32_t ts_offset = 0;  // random per-connection offset of our TSval (RFC 7323 5.4)
   SeqNum last_ack_sent;
 
@@ -104,10 +106,36 @@ struct Tcb {
   std::optional<Instant> fin_wait2_deadline;
   std::optional<Instant> keepalive_deadline;
   std::optional<Instant> delack_deadline;   // delayed ACK (RFC 9293 3.8.6.3, MUST-40)
+  std::optional<Instant> persist_deadline;  // zero-window probes and the SWS override (3.8.6.1)
   std::uint32_t unacked_full_segments = 0;  // received since our last ACK (SHLD-19)
   std::optional<Instant> indexed_deadline;  // this TCB's live entry in Engine::timers_
-  Duration rto{0};
+  Duration rto{0};  // the current RTO, backed off after timeouts
   int retransmits = 0;
+  // RFC 6298 round-trip estimation: SRTT and RTTVAR once a sample exists. Without timestamps
+  // one segment at a time is timed (ending at rtt_seq), and never a retransmitted one (Karn's
+  // algorithm, MUST-18); with timestamps every ACK of new data echoes its own send time.
+  std::optional<Duration> srtt;
+  Duration rttvar{0};
+  std::optional<SeqNum> rtt_seq;
+  Instant rtt_start{0};
+  bool syn_retransmitted = false;  // RFC 6298 5.7
+
+  // Congestion control (RFC 5681) and loss recovery (RFC 6582 NewReno, RFC 6675 with SACK).
+  const CongestionControl* cc = nullptr;
+  CongestionState cong;
+  int dupacks = 0;
+  bool in_recovery = false;
+  SeqNum recover;   // RFC 6582 "recover": SND.MAX when recovery began
+  SeqNum high_rxt;  // RFC 6675 HighRxt: the highest sequence number retransmitted in recovery
+  std::uint32_t last_snd_wnd_seen = 0;  // the window of the previous ACK (RFC 5681 duplicate ACK)
+
+  // Zero-window probing (RFC 9293 3.8.6.1, MUST-36/37).
+  int persist_backoff = 0;
+  int persist_unanswered = 0;
+
+  // Urgent data (RFC 9293 3.8.5, RFC 6093): RCV.UP, the sequence number after the last urgent
+  // byte, once an URG segment has arrived.
+  std::optional<SeqNum> rcv_up;
   int keepalive_probes_sent = 0;
 
   std::uint64_t segs_in = 0;
@@ -122,6 +150,10 @@ struct Tcb {
   bool fin_sent() const { return fin_queued && snd_max.after(fin_seq()); }
   bool fin_acked() const { return fin_queued && snd_una.after(fin_seq()); }
   bool syn_acked() const { return snd_una.after(iss); }
+  // The sequence number of the next byte the application will read.
+  SeqNum read_seq() const {
+    return rcv_nxt - static_cast<std::uint32_t>(recv_buf.size()) - (fin_received ? 1U : 0U);
+  }
   // RCV.WND as the peer sees it: up to the edge we last advertised.
   std::uint32_t rcv_wnd() const { return rcv_adv.after(rcv_nxt) ? distance(rcv_nxt, rcv_adv) : 0; }
 };
@@ -174,6 +206,7 @@ class Engine {
   unsigned events(SocketId id) const;
   SysResult<std::size_t> unread_bytes(SocketId id) const;
   SysResult<std::size_t> unsent_bytes(SocketId id) const;
+  SysResult<std::size_t> urgent_bytes(SocketId id) const;
   SysResult<Endpoint> local_endpoint(SocketId id) const;
   SysResult<Endpoint> remote_endpoint(SocketId id) const;
   std::optional<Snapshot> snapshot(SocketId id) const;
@@ -209,11 +242,19 @@ class Engine {
   void syn_sent_arrives(Tcb& t, const Segment& seg);
   void closed_arrives(const Segment& seg);
   bool acceptable(const Tcb& t, const Segment& seg) const;
-  void process_ack(Tcb& t, const Segment& seg, bool& done);  // done: stop processing
+  // done: stop processing; text_len: the segment's payload (a duplicate ACK carries none)
+  void process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, bool& done);
+  void ack_rtt(Tcb& t, const Segment& seg);  // an RTT sample from an ACK, if it gives one
+  void established(Tcb& t);  // entering ESTABLISHED: congestion window, RTO (RFC 6298 5.7)
   void process_text_and_fin(Tcb& t, const Segment& seg);
   void negotiate_options(Tcb& t, const Segment& syn);
   void update_ts_recent(Tcb& t, const Segment& seg);
   void challenge_ack(Tcb& t);
+  bool paws_rejects(Tcb& t, const Segment& seg);  // RFC 7323 5.3
+  void on_new_ack(Tcb& t, const Segment& seg, std::uint32_t acked);
+  void on_duplicate_ack(Tcb& t);
+  void enter_recovery(Tcb& t);
+  std::uint32_t flight_size(const Tcb& t) const;
 
   // output.cc
   void send_syn(Tcb& t);                         // SYN or SYN,ACK with our options
@@ -221,8 +262,13 @@ class Engine {
   void schedule_ack(Tcb& t, bool full_segment);  // delayed ACK, or now on every 2nd segment
   void send_rst_for(const Segment& seg);         // RFC 9293 3.10.7.1 reply to a segment
   void send_rst(Tcb& t);                         // <SEQ=SND.NXT><CTL=RST> on abort
-  void output(Tcb& t);                           // send whatever data and FIN the windows allow
+  void output(Tcb& t);  // send whatever data and FIN the windows allow
+  void output(Tcb& t, bool force);  // force: the first segment ignores SWS avoidance and Nagle
   void retransmit_head(Tcb& t);
+  // Sends up to `max_len` bytes from `seq` (below SND.MAX) again, with the FIN if it was sent.
+  std::uint32_t resend(Tcb& t, SeqNum seq, std::uint32_t max_len);
+  void arm_persist(Tcb& t);
+  bool may_send_now(const Tcb& t, std::uint32_t len, std::uint32_t unsent, bool fin) const;
   void emit(Tcb& t, std::uint8_t flags, SeqNum seq, std::span<const std::uint8_t> payload,
             bool syn_options);
   std::uint16_t advertised_window(Tcb& t);
@@ -232,6 +278,9 @@ class Engine {
   void on_timers(Tcb& t);
   void on_retransmission_timeout(Tcb& t);
   void on_keepalive_timeout(Tcb& t);
+  void on_persist_timeout(Tcb& t);
+  void rtt_sample(Tcb& t, Duration r);  // RFC 6298 2.2-2.3
+  Duration base_rto(const Tcb& t) const;
   void arm_rtx(Tcb& t);
   void restart_keepalive(Tcb& t);
   void enter_time_wait(Tcb& t);

@@ -54,6 +54,16 @@ void Engine::check_invariants(Tcb& t) {
           "the FIN-WAIT-2 timer runs only in FIN-WAIT-2");
   require(!t.keepalive_deadline || in_state(t.state, State::kEstablished | State::kCloseWait),
           "keepalive runs only on an established connection");
+  require(!t.persist_deadline || (!outstanding && !t.rtx_deadline),
+          "the persist timer runs only while nothing is in flight");
+  require(t.rto <= config_.max_rto && t.rto >= std::min(config_.min_rto, config_.initial_rto),
+          "RTO within [min RTO, max RTO] (RFC 6298 2.4, 2.5)");
+  if (t.cc != nullptr) {
+    require(t.cong.cwnd >= t.snd_mss, "cwnd is at least one segment (RFC 5681 3.1)");
+    require(t.cong.ssthresh >= 2U * t.snd_mss, "ssthresh is at least two segments");
+    require(!t.in_recovery || t.snd_una.before(t.recover),
+            "fast recovery ends once everything up to \"recover\" is acknowledged");
+  }
   if (t.listener != nullptr) {
     const auto limit = static_cast<std::size_t>(std::max(1, t.listener->backlog));
     require(t.listener->syn_queue.size() <= limit, "SYN queue within the backlog");

@@ -107,6 +107,8 @@ void Engine::spawn_from_syn(Socket& s, const Segment& seg) {
   transition(t, State::kSynReceived);
   ++counters_.passive_opens;
   send_syn(t);
+  t.rtt_seq = t.iss + 1;  // the handshake gives the first RTT sample (RFC 6298 2.2)
+  t.rtt_start = now_;
   arm_rtx(t);
   settle(t);
 }
@@ -154,7 +156,7 @@ void Engine::complete_from_cookie(Socket& s, const Segment& seg) {
   t.snd_wl1 = seg.seq;
   t.snd_wl2 = seg.ack;
   l.accept_queue.push_back(&t);
-  restart_keepalive(t);
+  established(t);
   ++t.segs_in;
   process_text_and_fin(t, seg);  // the ACK may carry data (and even a FIN)
   settle(t);

@@ -89,10 +89,11 @@ void Engine::schedule_ack(Tcb& t, bool full_segment) {
 }
 
 void Engine::send_rst(Tcb& t) {
-  // RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>. Like Linux, the RST also carries ACK of
+  // RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, SND.NXT being the highest
+  // sequence number sent (a timeout may have rewound ours). Like Linux, the RST also carries ACK of
   // RCV.NXT once the peer's ISN is known, which any receiver accepts.
   const bool synced = t.state != State::kSynSent;
-  emit(t, synced ? tcp_flag::kRst | tcp_flag::kAck : tcp_flag::kRst, t.snd_nxt, {}, false);
+  emit(t, synced ? tcp_flag::kRst | tcp_flag::kAck : tcp_flag::kRst, t.snd_max, {}, false);
   ++counters_.resets_sent;
 }
 
@@ -119,7 +120,23 @@ void Engine::send_rst_for(const Segment& seg) {
   ++counters_.resets_sent;
 }
 
-void Engine::output(Tcb& t) {
+bool Engine::may_send_now(const Tcb& t, std::uint32_t len, std::uint32_t unsent,
+                          bool fin) const {
+  // RFC 9293 3.8.6.2.1, sender SWS avoidance (MUST-38), with Nagle's algorithm (3.7.4, SHLD-7):
+  // send (1) a full-sized segment, or (2) all that is queued when nothing is unacknowledged (or
+  // TCP_NODELAY is set), or (3) at least half the largest window the peer has offered, again
+  // only when Nagle allows. The final segment with the FIN is never held back (as Linux). The
+  // override timeout (4) is the persist timer's (on_persist_timeout).
+  if (len >= t.snd_mss || fin) return true;
+  if (len == 0) return false;
+  const bool idle = t.snd_una == t.snd_max;
+  if (!idle && !t.options.nodelay) return false;
+  return len == unsent || len >= t.max_snd_wnd / 2;
+}
+
+void Engine::output(Tcb& t) { output(t, false); }
+
+void Engine::output(Tcb& t, bool force) {
   // Data and FIN flow only once the connection is synchronized and until our FIN is out.
   if (!in_state(t.state, State::kEstablished | State::kCloseWait | State::kFinWait1 |
                              State::kClosing | State::kLastAck)) {
@@ -128,40 +145,86 @@ void Engine::output(Tcb& t) {
   for (;;) {
     const SeqNum data_end = t.fin_seq();
     const std::uint32_t unsent = data_end.after(t.snd_nxt) ? distance(t.snd_nxt, data_end) : 0;
+    const bool fin_pending = t.fin_queued && t.snd_nxt.before_eq(data_end);
+    if (unsent == 0 && !fin_pending) break;
+    // The usable window (RFC 5681 2): the smaller of the peer's window and cwnd, less what is in
+    // flight. Bytes between SND.NXT and SND.MAX after a timeout rewound SND.NXT count as lost.
     const std::uint32_t in_flight = distance(t.snd_una, t.snd_nxt);
-    const std::uint32_t room = t.snd_wnd > in_flight ? t.snd_wnd - in_flight : 0;
+    const std::uint32_t wnd = std::min(t.snd_wnd, t.cong.cwnd);
+    const std::uint32_t room = wnd > in_flight ? wnd - in_flight : 0;
     const std::uint32_t len = std::min({unsent, std::uint32_t{t.snd_mss}, room});
     // The FIN goes with (or after) the last byte of data; it needs no window of its own.
-    const bool fin = t.fin_queued && !t.fin_sent() && t.snd_nxt + len == data_end;
+    const bool fin = fin_pending && t.snd_nxt + len == data_end;
     if (len == 0 && !fin) break;
+    const bool retransmission = t.snd_nxt.before(t.snd_max);
+    if (!retransmission && !force && !may_send_now(t, len, unsent, fin)) break;
+    force = false;
     std::uint8_t flags = tcp_flag::kAck;
     if (len > 0 && len == unsent) flags |= tcp_flag::kPsh;
     if (fin) flags |= tcp_flag::kFin;
     emit(t, flags, t.snd_nxt, t.send_buf.view(distance(t.send_buf_seq, t.snd_nxt), len), false);
+    if (retransmission) {
+      ++t.retransmitted_segs;
+      ++counters_.retransmits;
+    } else if (!t.rtt_seq && !t.timestamps) {
+      // Time this segment (RFC 6298 3): one measurement in flight at a time.
+      t.rtt_seq = t.snd_nxt + len + (fin ? 1U : 0U);
+      t.rtt_start = now_;
+    }
     t.snd_nxt += len + (fin ? 1U : 0U);
     if (t.snd_nxt.after(t.snd_max)) t.snd_max = t.snd_nxt;
     if (!t.rtx_deadline) arm_rtx(t);
     if (fin) break;
   }
+  // Something to send and nothing in flight whose ACK would bring us back here: the persist
+  // timer probes a zero window and overrides SWS avoidance (RFC 9293 3.8.6.1, 3.8.6.2.1 (4)).
+  const bool outstanding = t.snd_una.before(t.snd_max);
+  const bool waiting = t.fin_seq().after(t.snd_nxt) || (t.fin_queued && !t.fin_sent());
+  if (outstanding || !waiting) {
+    t.persist_deadline.reset();
+    if (outstanding) t.persist_backoff = 0;
+  } else if (!t.persist_deadline) {
+    arm_persist(t);
+  }
+}
+
+std::uint32_t Engine::resend(Tcb& t, SeqNum seq, std::uint32_t max_len) {
+  // Only bytes sent before go again: the window may never have let the rest out.
+  const SeqNum sent_end = t.fin_sent() ? t.fin_seq() : t.snd_max;
+  const std::uint32_t sent_data = sent_end.after(seq) ? distance(seq, sent_end) : 0;
+  const std::uint32_t len = std::min(sent_data, max_len);
+  const bool fin = t.fin_sent() && seq + len == t.fin_seq();
+  if (len == 0 && !fin) return 0;
+  std::uint8_t flags = tcp_flag::kAck;
+  if (fin) flags |= tcp_flag::kFin;
+  if (len > 0 && len == sent_data) flags |= tcp_flag::kPsh;
+  emit(t, flags, seq, t.send_buf.view(distance(t.send_buf_seq, seq), len), false);
+  ++t.retransmitted_segs;
+  ++counters_.retransmits;
+  t.rtt_seq.reset();  // Karn's algorithm (RFC 6298 3, MUST-18)
+  const SeqNum end = seq + len + (fin ? 1U : 0U);
+  if (end.after(t.snd_nxt)) t.snd_nxt = end;
+  return len + (fin ? 1U : 0U);
 }
 
 void Engine::retransmit_head(Tcb& t) {
   // RFC 9293 3.10.8: send the segment at the front of the retransmission queue again.
-  ++t.retransmitted_segs;
-  ++counters_.retransmits;
   if (in_state(t.state, State::kSynSent | State::kSynReceived)) {
+    ++t.retransmitted_segs;
+    ++counters_.retransmits;
+    t.syn_retransmitted = true;
+    t.rtt_seq.reset();
     send_syn(t);
     return;
   }
-  // Only bytes sent before may go again: the window may never have let the rest out.
-  const SeqNum sent_end = t.fin_sent() ? t.fin_seq() : t.snd_max;
-  const std::uint32_t unacked_data = sent_end.after(t.snd_una) ? distance(t.snd_una, sent_end) : 0;
-  const std::uint32_t len = std::min<std::uint32_t>(unacked_data, t.snd_mss);
-  const bool fin = t.fin_sent() && t.snd_una + len == t.fin_seq();
-  std::uint8_t flags = tcp_flag::kAck;
-  if (fin) flags |= tcp_flag::kFin;
-  if (len > 0 && len == unacked_data) flags |= tcp_flag::kPsh;
-  emit(t, flags, t.snd_una, t.send_buf.view(distance(t.send_buf_seq, t.snd_una), len), false);
+  resend(t, t.snd_una, t.snd_mss);
+}
+
+void Engine::arm_persist(Tcb& t) {
+  // Exponential backoff from the RTO, bounded by the maximum RTO (as Linux's probe timer).
+  Duration interval = base_rto(t);
+  for (int i = 0; i < t.persist_backoff && interval < config_.max_rto; ++i) interval *= 2;
+  t.persist_deadline = now_ + std::min(interval, config_.max_rto);
 }
 
 }  // namespace synack::stack

@@ -43,7 +43,10 @@ void Engine::negotiate_options(Tcb& t, const Segment& syn) {
   t.snd_wscale = t.wscale_ok ? std::min(*o.wscale, kMaxWindowShift) : 0;
   t.rcv_wscale = t.wscale_ok ? config_.wscale : 0;
   t.timestamps = config_.timestamps && o.timestamps.has_value();
-  if (t.timestamps) t.ts_recent = o.timestamps->val;
+  if (t.timestamps) {
+    t.ts_recent = o.timestamps->val;
+    t.ts_recent_at = now_;
+  }
   t.sack_permitted = config_.sack && o.sack_permitted;
   // The payload we send: the peer's MSS (MUST-16: its MSS option bounds what it receives), our
   // own limit, less the timestamp option that rides on every segment (RFC 6691).
@@ -58,7 +61,52 @@ void Engine::update_ts_recent(Tcb& t, const Segment& seg) {
   if (seg.seq.before_eq(t.last_ack_sent) &&
       static_cast<std::int32_t>(seg.options.timestamps->val - t.ts_recent) >= 0) {
     t.ts_recent = seg.options.timestamps->val;
+    t.ts_recent_at = now_;
   }
+}
+
+bool Engine::paws_rejects(Tcb& t, const Segment& seg) {
+  // RFC 7323 5.3 R1: with timestamps in use, a segment (other than a RST) whose TSval is older
+  // than TS.Recent is an old duplicate: not acceptable. R3 of 5.5: a TS.Recent idle for more
+  // than 24 days is no longer valid, and the segment is accepted.
+  constexpr Duration kTsRecentLifetime = std::chrono::hours(24 * 24);
+  if (!t.timestamps || !seg.options.timestamps || seg.has(tcp_flag::kRst)) return false;
+  if (static_cast<std::int32_t>(seg.options.timestamps->val - t.ts_recent) >= 0) return false;
+  if (now_ - t.ts_recent_at > kTsRecentLifetime) {
+    t.ts_recent = seg.options.timestamps->val;
+    t.ts_recent_at = now_;
+    return false;
+  }
+  ++counters_.paws_rejected;
+  return true;
+}
+
+void Engine::ack_rtt(Tcb& t, const Segment& seg) {
+  // RFC 7323 4.1 / Appendix G: with timestamps the echoed TSval times whatever segment the ACK
+  // answers, retransmission or not; without, only the one timed segment, and Karn's algorithm
+  // (RFC 6298 3, MUST-18) has already dropped the timing if anything was retransmitted.
+  if (t.timestamps && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
+    const std::uint32_t ms = ts_now(t) - seg.options.timestamps->ecr;
+    if (ms < (1U << 31)) rtt_sample(t, std::chrono::milliseconds(ms));
+    t.rtt_seq.reset();
+    return;
+  }
+  if (t.rtt_seq && seg.ack.after_eq(*t.rtt_seq)) {
+    rtt_sample(t, now_ - t.rtt_start);
+    t.rtt_seq.reset();
+  }
+}
+
+void Engine::established(Tcb& t) {
+  t.rtx_deadline.reset();
+  t.retransmits = 0;
+  t.rto = base_rto(t);
+  t.cc = &newreno();
+  t.cc->init(t.cong, t.snd_mss, config_.initial_cwnd_segments);
+  t.recover = t.snd_una;
+  t.high_rxt = t.snd_una;
+  t.last_snd_wnd_seen = t.snd_wnd;
+  restart_keepalive(t);
 }
 
 void Engine::challenge_ack(Tcb& t) {
@@ -118,17 +166,17 @@ void Engine::syn_sent_arrives(Tcb& t, const Segment& seg) {
   t.max_snd_wnd = t.snd_wnd;
   t.snd_wl1 = seg.seq;
   t.snd_wl2 = seg.ack;
-  if (ack_ok) t.snd_una = seg.ack;
+  if (ack_ok) {
+    t.snd_una = seg.ack;
+    ack_rtt(t, seg);
+  }
   // Text on a SYN is not taken (see user_calls.cc: the peer retransmits it once we are
   // established, as it would for a Linux host without TCP Fast Open).
   if (t.syn_acked()) {
     transition(t, State::kEstablished);
     ++counters_.connections_established;
-    t.rtx_deadline.reset();
-    t.retransmits = 0;
-    t.rto = config_.initial_rto;
+    established(t);
     send_ack(t);
-    restart_keepalive(t);
     output(t);  // data written while connecting
     return;
   }
@@ -165,6 +213,13 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
     // takes the SYN.
     delete_tcb(t, 0);  // `seg` belongs to the caller, not to t
     on_segment(seg);
+    return;
+  }
+
+  // PAWS (RFC 7323 5.3) comes before the sequence number check: an old duplicate whose
+  // sequence number happens to look fresh after wrap-around is still old.
+  if (in_state(t.state, kSynchronized) && paws_rejects(t, seg)) {
+    send_ack(t);  // R1: "send an acknowledgment in reply as specified in RFC 793" and drop it
     return;
   }
 
@@ -251,10 +306,20 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
   ack_view.window = seg.window;
   ack_view.flags = in.flags;
   bool done = false;
-  process_ack(t, ack_view, done);
+  process_ack(t, ack_view, static_cast<std::uint32_t>(in.payload.size()), done);
   if (done) return;
 
-  // Sixth, the URG bit: urgent data is the data path's (issue 5); the pointer is ignored here.
+  // Sixth, check the URG bit (RFC 9293 3.10.7.4; MUST-30, MUST-31, MUST-62; RFC 6093): the
+  // urgent pointer points at the octet after the urgent data and may lie beyond what has
+  // arrived. RCV.UP only moves forward; the data itself stays in line (RFC 6093 recommends
+  // exactly that) and the application learns of it through POLLPRI and urgent_bytes()
+  // (MUST-32, MUST-33). A zero window does not stop this (MUST-66).
+  if (in.has(tcp_flag::kUrg) &&
+      in_state(t.state, State::kEstablished | State::kFinWait1 | State::kFinWait2)) {
+    const SeqNum up = seg.seq + seg.urgent_pointer;
+    if (!t.rcv_up || up.after(*t.rcv_up)) t.rcv_up = up;
+  }
+
   // Seventh and eighth: the text and the FIN.
   Segment text_view;
   text_view.seq = in.seq;
@@ -263,7 +328,7 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
   process_text_and_fin(t, text_view);
 }
 
-void Engine::process_ack(Tcb& t, const Segment& seg, bool& done) {
+void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, bool& done) {
   if (t.state == State::kSynReceived) {
     if (!(t.snd_una.before(seg.ack) && seg.ack.before_eq(t.snd_nxt))) {
       send_rst_for(seg);  // <SEQ=SEG.ACK><CTL=RST>
@@ -288,34 +353,43 @@ void Engine::process_ack(Tcb& t, const Segment& seg, bool& done) {
     t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
     t.snd_wl1 = seg.seq;
     t.snd_wl2 = seg.ack;
-    t.rtx_deadline.reset();
-    t.retransmits = 0;
-    t.rto = config_.initial_rto;
-    restart_keepalive(t);
+    ack_rtt(t, seg);
+    established(t);
     if (t.fin_queued) {
       // CLOSE was called in SYN-RECEIVED with data pending: the FIN goes now.
       transition(t, State::kFinWait1);
     }
   }
 
-  // RFC 5961 5.2: an ACK is acceptable only within [SND.UNA - MAX.SND.WND, SND.NXT].
-  if (seg.ack.after(t.snd_nxt) || seg.ack.before(t.snd_una - t.max_snd_wnd)) {
+  // RFC 5961 5.2: an ACK is acceptable only within [SND.UNA - MAX.SND.WND, SND.NXT]. SND.NXT
+  // there is the highest sequence number sent (SND.MAX): after a timeout rewinds SND.NXT, the
+  // peer may still acknowledge everything it had received.
+  if (seg.ack.after(t.snd_max) || seg.ack.before(t.snd_una - t.max_snd_wnd)) {
     send_ack(t);
     done = true;
     return;
   }
+  t.persist_unanswered = 0;  // the peer is there (MUST-37: probes answered keep it open)
   if (t.snd_una.before(seg.ack)) {
     // New data (or our FIN) acknowledged: drop it from the retransmission queue.
+    const std::uint32_t acked = distance(t.snd_una, seg.ack);
     const std::uint32_t acked_bytes = std::min<std::uint32_t>(
         distance(t.send_buf_seq, seg.ack), static_cast<std::uint32_t>(t.send_buf.size()));
     t.send_buf.consume(acked_bytes);
     t.send_buf_seq += acked_bytes;
     t.snd_una = seg.ack;
     if (t.snd_nxt.before(t.snd_una)) t.snd_nxt = t.snd_una;
+    ack_rtt(t, seg);
+    on_new_ack(t, seg, acked);
+    // RFC 6298 5.3: restart the timer; the backoff ends with the ACK (Linux does the same).
     t.retransmits = 0;
-    t.rto = config_.initial_rto;  // RTT sampling is the data path's (RFC 6298, issue 5)
+    t.rto = base_rto(t);
     t.rtx_deadline.reset();
     if (t.snd_una.before(t.snd_max)) arm_rtx(t);
+  } else if (seg.ack == t.snd_una && text_len == 0 &&
+             !seg.has(tcp_flag::kSyn | tcp_flag::kFin) && t.snd_una.before(t.snd_max) &&
+             (std::uint32_t{seg.window} << t.snd_wscale) == t.snd_wnd) {
+    on_duplicate_ack(t);  // RFC 5681 2, the definition of a duplicate ACK
   }
   // Window update (RFC 9293 3.10.7.4, fifth step): only when SND.UNA =< SEG.ACK, and guarded by
   // SND.WL1 / SND.WL2 against old segments. (An ACK below SND.UNA is still acceptable under

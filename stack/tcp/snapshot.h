@@ -50,8 +50,21 @@ struct Snapshot {
   std::optional<Instant> fin_wait2_deadline;  // orphaned FIN-WAIT-2
   std::optional<Instant> keepalive_deadline;
   std::optional<Instant> delack_deadline;
+  std::optional<Instant> persist_deadline;  // zero-window probe / SWS override
   Duration rto{0};
+  std::optional<Duration> srtt;  // RFC 6298, once measured
+  Duration rttvar{0};
   int retransmits = 0;  // consecutive retransmissions of the current head (backoff)
+  int persist_backoff = 0;
+
+  // Congestion control (RFC 5681) and loss recovery (RFC 6582).
+  std::uint32_t cwnd = 0;
+  std::uint32_t ssthresh = 0;
+  bool in_recovery = false;
+  int dupacks = 0;
+  std::uint32_t ooo_bytes = 0;  // received out of order and queued
+  std::uint32_t sacked_bytes = 0;  // of ours, SACKed by the peer
+  std::optional<SeqNum> rcv_up;  // RCV.UP, once urgent data was announced
   int keepalive_probes_sent = 0;
 
   // Per-connection counters.
@@ -82,6 +95,11 @@ struct StackCounters {
   std::uint64_t retransmits = 0;
   std::uint64_t timeouts = 0;  // connections dropped by a retransmission timeout
   std::uint64_t keepalive_timeouts = 0;
+  std::uint64_t fast_retransmits = 0;  // recoveries entered on the third duplicate ACK
+  std::uint64_t rto_timeouts = 0;      // retransmission timeouts of data or FIN
+  std::uint64_t window_probes = 0;     // zero-window probes sent
+  std::uint64_t paws_rejected = 0;     // segments dropped as old duplicates (RFC 7323 5.3)
+  std::uint64_t ooo_segments = 0;      // segments queued out of order
   std::uint64_t invariant_violations = 0;
 };
 

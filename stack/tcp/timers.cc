@@ -46,6 +46,10 @@ void Engine::on_timers(Tcb& t) {
     on_keepalive_timeout(t);
     if (find(tuple) == nullptr) return;
   }
+  if (due(t.persist_deadline)) {
+    on_persist_timeout(t);
+    if (find(tuple) == nullptr) return;
+  }
   if (due(t.delack_deadline)) send_ack(t);
   settle(t);
 }
@@ -66,10 +70,54 @@ void Engine::on_retransmission_timeout(Tcb& t) {
     delete_tcb(t, ETIMEDOUT);
     return;
   }
+  if (t.cc != nullptr && !in_state(t.state, State::kSynSent | State::kSynReceived)) {
+    ++counters_.rto_timeouts;
+    // RFC 5681 3.1 (4): the first timeout of a segment halves ssthresh (later ones leave it);
+    // every timeout collapses cwnd to the loss window, one segment. RFC 6582 4: "recover"
+    // becomes the highest sequence number sent, and any fast recovery ends. RFC 2018 8 / RFC
+    // 6675 5.1: the receiver may have discarded what it SACKed, so the scoreboard goes too.
+    if (t.retransmits == 0) {
+      t.cong.ssthresh = t.cc->ssthresh_after_loss(t.cong, flight_size(t), t.snd_mss);
+    }
+    t.cong.cwnd = t.snd_mss;
+    t.cong.bytes_acked = 0;
+    t.in_recovery = false;
+    t.dupacks = 0;
+    t.recover = t.snd_max;
+    // Go back N: everything after SND.UNA is presumed lost and goes again as cwnd reopens.
+    t.snd_nxt = t.snd_una;
+  }
   ++t.retransmits;
   t.rto = std::min(t.rto * 2, config_.max_rto);  // RFC 6298 5.5: back off the timer
   retransmit_head(t);
   arm_rtx(t);
+}
+
+void Engine::on_persist_timeout(Tcb& t) {
+  t.persist_deadline.reset();
+  const bool outstanding = t.snd_una.before(t.snd_max);
+  if (outstanding || !t.fin_seq().after(t.snd_nxt)) return;  // nothing waits for the window
+  // MUST-37: the connection stays open for as long as the peer answers its probes; only
+  // unanswered ones count towards giving up (as Linux's tcp_retries2 for probes).
+  const bool orphan = t.owner < 0 && t.listener == nullptr;
+  if (t.persist_unanswered >= (orphan ? config_.orphan_retries : config_.retries2)) {
+    ++counters_.timeouts;
+    delete_tcb(t, ETIMEDOUT);
+    return;
+  }
+  ++t.persist_backoff;
+  if (t.snd_wnd == 0) {
+    // MUST-36: probe the zero window. Like Linux, the probe is an ACK with an old sequence
+    // number (SND.UNA - 1) and no data, which the peer must answer with its current window
+    // (RFC 9293 3.8.6.1 allows the probe to carry one byte instead; either way it is
+    // acknowledged).
+    emit(t, tcp_flag::kAck, t.snd_una - 1, {}, false);
+    ++t.persist_unanswered;
+    ++counters_.window_probes;
+  } else {
+    output(t, /*force=*/true);  // the SWS override timeout: send what the window takes
+  }
+  if (!t.snd_una.before(t.snd_max)) arm_persist(t);
 }
 
 void Engine::on_keepalive_timeout(Tcb& t) {

@@ -131,6 +131,8 @@ SysStatus Engine::connect(SocketId id, Endpoint remote) {
   transition(t, State::kSynSent);
   ++counters_.active_opens;
   send_syn(t);
+  t.rtt_seq = t.iss + 1;  // the handshake gives the first RTT sample (RFC 6298 2.2)
+  t.rtt_start = now_;
   arm_rtx(t);
   settle(t);
   return err(EINPROGRESS);
@@ -399,6 +401,7 @@ unsigned Engine::events(SocketId id) const {
     return ev | event::kHup | (s->was_connected ? event::kIn | event::kRdHup : event::kOut);
   }
   if (!t->recv_buf.empty() || t->fin_received || t->read_shutdown) ev |= event::kIn;
+  if (t->rcv_up && t->rcv_up->after(t->read_seq())) ev |= event::kPri;
   if (t->fin_received) ev |= event::kRdHup;
   if (t->fin_received && t->fin_queued) ev |= event::kHup;
   if (in_state(t->state, State::kEstablished | State::kCloseWait) && !t->fin_queued &&
@@ -420,6 +423,15 @@ SysResult<std::size_t> Engine::unsent_bytes(SocketId id) const {
   if (s == nullptr) return err(EBADF);
   if (s->listener) return err(EINVAL);
   return s->conn != nullptr ? s->conn->send_buf.size() : 0;
+}
+
+SysResult<std::size_t> Engine::urgent_bytes(SocketId id) const {
+  const Socket* s = sock(id);
+  if (s == nullptr) return err(EBADF);
+  if (s->listener) return err(EINVAL);
+  const Tcb* t = s->conn;
+  if (t == nullptr || !t->rcv_up || !t->rcv_up->after(t->read_seq())) return 0;
+  return distance(t->read_seq(), *t->rcv_up);
 }
 
 SysResult<Endpoint> Engine::local_endpoint(SocketId id) const {
