@@ -224,6 +224,8 @@ Snapshot Engine::snapshot_of(const Tcb& t) const {
   s.in_recovery = t.in_recovery;
   s.dupacks = t.dupacks;
   s.rcv_up = t.rcv_up;
+  s.ooo_bytes = static_cast<std::uint32_t>(t.ooo.bytes());
+  s.sacked_bytes = t.scoreboard.sacked_bytes();
   s.keepalive_probes_sent = t.keepalive_probes_sent;
   s.segs_in = t.segs_in;
   s.segs_out = t.segs_out;

@@ -22,6 +22,8 @@
 #include "stack/tcp/byte_queue.h"
 #include "stack/tcp/congestion.h"
 #include "stack/tcp/isn.h"
+#include "stack/tcp/reassembly.h"
+#include "stack/tcp/sack_scoreboard.h"
 #include "stack/tcp/snapshot.h"
 #include "stack/tcp/state.h"
 #include "stack/wire/segment.h"
@@ -94,6 +96,8 @@ struct Tcb {
   ByteQueue send_buf;
   SeqNum send_buf_seq;
   ByteQueue recv_buf;
+  ReassemblyQueue ooo;       // received beyond RCV.NXT, waiting for the gap to fill
+  SackScoreboard scoreboard;  // what the peer has SACKed of ours (RFC 6675)
   std::uint32_t snd_buf_cap = 0;
   std::uint32_t rcv_buf_cap = 0;
   bool fin_queued = false;    // the application shut down sending: a FIN follows the data
@@ -127,7 +131,7 @@ struct Tcb {
   bool in_recovery = false;
   SeqNum recover;   // RFC 6582 "recover": SND.MAX when recovery began
   SeqNum high_rxt;  // RFC 6675 HighRxt: the highest sequence number retransmitted in recovery
-  std::uint32_t last_snd_wnd_seen = 0;  // the window of the previous ACK (RFC 5681 duplicate ACK)
+  SeqNum snd_sml;  // end of the last segment shorter than SND.MSS (Nagle, Minshall's variant)
 
   // Zero-window probing (RFC 9293 3.8.6.1, MUST-36/37).
   int persist_backoff = 0;
@@ -254,6 +258,7 @@ class Engine {
   void on_new_ack(Tcb& t, const Segment& seg, std::uint32_t acked);
   void on_duplicate_ack(Tcb& t);
   void enter_recovery(Tcb& t);
+  void sack_retransmit(Tcb& t);  // RFC 6675 5 (C): lost holes first, as the pipe allows
   std::uint32_t flight_size(const Tcb& t) const;
 
   // output.cc

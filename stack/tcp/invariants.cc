@@ -64,6 +64,15 @@ void Engine::check_invariants(Tcb& t) {
     require(!t.in_recovery || t.snd_una.before(t.recover),
             "fast recovery ends once everything up to \"recover\" is acknowledged");
   }
+  if (t.state != State::kSynSent) {
+    std::string why;
+    if (!t.ooo.check(t.rcv_nxt, t.rcv_adv, &why)) {
+      violation(t, "out-of-order queue within the window: " + why);
+    }
+  }
+  if (std::string why; !t.scoreboard.check(t.snd_una, t.snd_max, &why)) {
+    violation(t, "SACK scoreboard within [SND.UNA, SND.MAX]: " + why);
+  }
   if (t.listener != nullptr) {
     const auto limit = static_cast<std::size_t>(std::max(1, t.listener->backlog));
     require(t.listener->syn_queue.size() <= limit, "SYN queue within the backlog");

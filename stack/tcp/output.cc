@@ -1,6 +1,7 @@
 // Segment formation (RFC 9293 3.10): SYN and SYN,ACK with options, ACKs, data and FIN within the
 // send window, RST, and the receive window we advertise.
 #include <algorithm>
+#include <array>
 
 #include "stack/tcp/engine.h"
 
@@ -17,17 +18,24 @@ std::uint32_t Engine::ts_now(const Tcb& t) const {
 }
 
 std::uint16_t Engine::advertised_window(Tcb& t) {
-  // RCV.WND follows free buffer space, but the right edge already advertised never moves left
-  // (RFC 9293 3.8.6.2.2; MUST-34 is the peer's side of the same rule).
-  const std::uint32_t free_space =
-      t.rcv_buf_cap > t.recv_buf.size()
-          ? t.rcv_buf_cap - static_cast<std::uint32_t>(t.recv_buf.size())
-          : 0;
-  const std::uint32_t promised = t.rcv_wnd();
+  // RCV.WND follows free buffer space (what is queued out of order is spoken for), and:
+  //  - the right edge already advertised never moves left (RFC 9293 3.8.6.2.2; MUST-34 is the
+  //    peer's side of the same rule), so the promise is rounded up to the scale unit;
+  //  - receiver SWS avoidance (3.8.6.2.2, MUST-39): the edge moves right only by at least
+  //    min(RCV.BUFF / 2, Eff.snd.MSS), never by dribbles as the application reads.
+  const std::uint32_t used = static_cast<std::uint32_t>(t.recv_buf.size() + t.ooo.bytes());
+  const std::uint32_t free_space = t.rcv_buf_cap > used ? t.rcv_buf_cap - used : 0;
   const std::uint32_t unit = 1U << t.rcv_wscale;
-  std::uint32_t field = free_space >> t.rcv_wscale;
-  field = std::max(field, (promised + unit - 1) >> t.rcv_wscale);  // round the promise up
-  field = std::min<std::uint32_t>(field, kMaxUnscaledWindow);
+  const std::uint32_t max_field_bytes = std::uint32_t{kMaxUnscaledWindow} << t.rcv_wscale;
+  const std::uint32_t offer = std::min(free_space, max_field_bytes) & ~(unit - 1);
+  const SeqNum candidate = t.rcv_nxt + offer;
+  const std::uint32_t step = std::min<std::uint32_t>(t.rcv_buf_cap / 2, t.snd_mss);
+  if (candidate.after(t.rcv_adv) && distance(t.rcv_adv, candidate) >= step) {
+    t.rcv_adv = candidate;
+  }
+  const std::uint32_t promised = t.rcv_wnd();
+  const std::uint32_t field = std::min<std::uint32_t>((promised + unit - 1) >> t.rcv_wscale,
+                                                      kMaxUnscaledWindow);
   const SeqNum edge = t.rcv_nxt + (field << t.rcv_wscale);
   if (edge.after(t.rcv_adv)) t.rcv_adv = edge;
   return static_cast<std::uint16_t>(field);
@@ -64,6 +72,13 @@ void Engine::emit(Tcb& t, std::uint8_t flags, SeqNum seq, std::span<const std::u
   } else {
     s.window = advertised_window(t);
     if (t.timestamps) s.options.timestamps = Timestamps{ts_now(t), t.ts_recent};
+    if (t.sack_permitted && !t.ooo.empty() && (flags & tcp_flag::kAck) != 0) {
+      // RFC 2018 4: as many blocks as fit, the one with the newest segment first (three next
+      // to timestamps, four without).
+      std::array<SackBlock, 4> blocks{};
+      const std::size_t n = t.ooo.sack_blocks(blocks.data(), t.timestamps ? 3 : 4);
+      s.options.sack.assign(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(n));
+    }
   }
   output_.push_back(emit_segment(s, payload));
   ++t.segs_out;
@@ -123,14 +138,16 @@ void Engine::send_rst_for(const Segment& seg) {
 bool Engine::may_send_now(const Tcb& t, std::uint32_t len, std::uint32_t unsent,
                           bool fin) const {
   // RFC 9293 3.8.6.2.1, sender SWS avoidance (MUST-38), with Nagle's algorithm (3.7.4, SHLD-7):
-  // send (1) a full-sized segment, or (2) all that is queued when nothing is unacknowledged (or
-  // TCP_NODELAY is set), or (3) at least half the largest window the peer has offered, again
-  // only when Nagle allows. The final segment with the FIN is never held back (as Linux). The
-  // override timeout (4) is the persist timer's (on_persist_timeout).
+  // send (1) a full-sized segment, or (2) all that is queued, or (3) at least half the largest
+  // window the peer has offered, (2) and (3) only when Nagle allows. Nagle here is Minshall's
+  // variant, which RFC 9293 3.7.4 mentions and Linux uses: a short segment waits only while an
+  // earlier short segment is unacknowledged, so a write's tail goes out with its head. The final
+  // segment with the FIN is never held back (as Linux). The override timeout (4) is the persist
+  // timer's (on_persist_timeout).
   if (len >= t.snd_mss || fin) return true;
   if (len == 0) return false;
-  const bool idle = t.snd_una == t.snd_max;
-  if (!idle && !t.options.nodelay) return false;
+  const bool short_unacked = t.snd_sml.after(t.snd_una);
+  if (short_unacked && !t.options.nodelay) return false;
   return len == unsent || len >= t.max_snd_wnd / 2;
 }
 
@@ -149,9 +166,15 @@ void Engine::output(Tcb& t, bool force) {
     if (unsent == 0 && !fin_pending) break;
     // The usable window (RFC 5681 2): the smaller of the peer's window and cwnd, less what is in
     // flight. Bytes between SND.NXT and SND.MAX after a timeout rewound SND.NXT count as lost.
+    // In SACK-based recovery (RFC 6675 5) cwnd is weighed against the pipe estimate instead.
     const std::uint32_t in_flight = distance(t.snd_una, t.snd_nxt);
-    const std::uint32_t wnd = std::min(t.snd_wnd, t.cong.cwnd);
-    const std::uint32_t room = wnd > in_flight ? wnd - in_flight : 0;
+    const std::uint32_t pipe =
+        t.in_recovery && t.sack_permitted
+            ? t.scoreboard.pipe(t.snd_una, t.snd_max, t.high_rxt, t.snd_mss)
+            : in_flight;
+    const std::uint32_t wnd_room = t.snd_wnd > in_flight ? t.snd_wnd - in_flight : 0;
+    const std::uint32_t cwnd_room = t.cong.cwnd > pipe ? t.cong.cwnd - pipe : 0;
+    const std::uint32_t room = std::min(wnd_room, cwnd_room);
     const std::uint32_t len = std::min({unsent, std::uint32_t{t.snd_mss}, room});
     // The FIN goes with (or after) the last byte of data; it needs no window of its own.
     const bool fin = fin_pending && t.snd_nxt + len == data_end;
@@ -172,6 +195,7 @@ void Engine::output(Tcb& t, bool force) {
       t.rtt_start = now_;
     }
     t.snd_nxt += len + (fin ? 1U : 0U);
+    if (len < t.snd_mss) t.snd_sml = t.snd_nxt;  // Minshall: the end of the last short segment
     if (t.snd_nxt.after(t.snd_max)) t.snd_max = t.snd_nxt;
     if (!t.rtx_deadline) arm_rtx(t);
     if (fin) break;

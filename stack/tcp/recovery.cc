@@ -59,21 +59,51 @@ void Engine::enter_recovery(Tcb& t) {
   ++counters_.fast_retransmits;
   const std::uint32_t sent = resend(t, t.snd_una, mss);
   t.high_rxt = t.snd_una + sent;
-  t.cong.cwnd = t.cong.ssthresh + kDupThresh * std::uint32_t{mss};
   t.rtx_deadline.reset();
   arm_rtx(t);
+  if (t.sack_permitted) {
+    // RFC 6675 5 (4.2): cwnd = ssthresh, no inflation: the pipe estimate counts what has left
+    // the network from the SACK information instead.
+    t.cong.cwnd = t.cong.ssthresh;
+    sack_retransmit(t);
+    return;
+  }
+  t.cong.cwnd = t.cong.ssthresh + kDupThresh * std::uint32_t{mss};
+}
+
+void Engine::sack_retransmit(Tcb& t) {
+  // RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS, send NextSeg(): first the lost holes (rule 1);
+  // new data (rule 2) is output()'s, which weighs it against the same pipe.
+  const std::uint32_t mss = t.snd_mss;
+  for (;;) {
+    const std::uint32_t pipe = t.scoreboard.pipe(t.snd_una, t.snd_max, t.high_rxt, mss);
+    if (t.cong.cwnd < pipe + mss) break;
+    const auto next = t.scoreboard.next_seg(t.snd_una, t.snd_max, t.high_rxt, mss);
+    if (!next) break;
+    const std::uint32_t sent = resend(t, next->first, next->second);
+    if (sent == 0) break;
+    t.high_rxt = next->first + sent;
+  }
+  output(t);
 }
 
 void Engine::on_duplicate_ack(Tcb& t) {
   if (t.cc == nullptr) return;
   if (t.in_recovery) {
+    if (t.sack_permitted) {
+      sack_retransmit(t);  // the ACK's SACK blocks have changed the pipe
+      return;
+    }
     // RFC 6582 3.2 step 4: each further duplicate ACK means a segment has left the network.
     t.cong.cwnd += t.snd_mss;
     output(t);
     return;
   }
   ++t.dupacks;
-  if (t.dupacks != kDupThresh) return;
+  // RFC 5681 3.2: the third duplicate ACK; with SACK also as soon as the scoreboard says the
+  // first unacknowledged segment is lost (RFC 6675 5, IsLost(HighACK + 1)).
+  const bool sack_says_lost = t.sack_permitted && t.scoreboard.is_lost(t.snd_una, t.snd_mss);
+  if (t.dupacks < kDupThresh && !sack_says_lost) return;
   // RFC 6582 3.2 step 2: fast retransmit only if the ACK covers "recover" (the RFC's recover is
   // the highest sequence number sent, ours the one after it), so that duplicate ACKs provoked by
   // the retransmissions after a timeout do not start a second recovery.
@@ -91,6 +121,16 @@ void Engine::on_new_ack(Tcb& t, const Segment& seg, std::uint32_t acked) {
       t.cong.cwnd = std::min(t.cong.ssthresh, std::max(flight_size(t), std::uint32_t{mss}) + mss);
       t.in_recovery = false;
       t.dupacks = 0;
+      return;
+    }
+    if (t.sack_permitted) {
+      // RFC 6675: the pipe governs; the first hole goes at once unless already retransmitted
+      // (as NewReno would: a partial ACK says it is lost too).
+      if (!t.high_rxt.after(t.snd_una)) {
+        const std::uint32_t sent = resend(t, t.snd_una, mss);
+        t.high_rxt = t.snd_una + sent;
+      }
+      sack_retransmit(t);
       return;
     }
     // Partial acknowledgment (step 5): the next hole is lost too; retransmit it at once, deflate

@@ -105,7 +105,7 @@ void Engine::established(Tcb& t) {
   t.cc->init(t.cong, t.snd_mss, config_.initial_cwnd_segments);
   t.recover = t.snd_una;
   t.high_rxt = t.snd_una;
-  t.last_snd_wnd_seen = t.snd_wnd;
+  t.snd_sml = t.snd_una;
   restart_keepalive(t);
 }
 
@@ -305,6 +305,8 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
   ack_view.ack = seg.ack;
   ack_view.window = seg.window;
   ack_view.flags = in.flags;
+  ack_view.urgent_pointer = seg.urgent_pointer;
+  ack_view.options = seg.options;  // timestamps for RTT, SACK blocks for the scoreboard
   bool done = false;
   process_ack(t, ack_view, static_cast<std::uint32_t>(in.payload.size()), done);
   if (done) return;
@@ -370,6 +372,12 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
     return;
   }
   t.persist_unanswered = 0;  // the peer is there (MUST-37: probes answered keep it open)
+  if (t.sack_permitted) {
+    // RFC 6675 / RFC 2018: record what the peer holds beyond SEG.ACK; the cumulative ACK
+    // trims the board first.
+    t.scoreboard.update(t.snd_una.after(seg.ack) ? t.snd_una : seg.ack, t.snd_max,
+                        seg.options.sack);
+  }
   if (t.snd_una.before(seg.ack)) {
     // New data (or our FIN) acknowledged: drop it from the retransmission queue.
     const std::uint32_t acked = distance(t.snd_una, seg.ack);
@@ -434,9 +442,14 @@ void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
     return;  // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer already sent its FIN
   }
   if (seg.seq.after(t.rcv_nxt)) {
-    // Beyond RCV.NXT: out-of-order. Queueing it (SHLD-31) is the data path's; for now drop the
-    // text and say where we are with an immediate duplicate ACK (MAY-13).
-    if (!seg.payload.empty() || seg.has(tcp_flag::kFin)) send_ack(t);
+    // Beyond RCV.NXT: out of order. Queue what lies in the window (SHLD-31) and answer at once
+    // with a duplicate ACK (RFC 5681 4.2 SHOULD; RFC 9293 MAY-13), carrying SACK blocks with
+    // the newest first (RFC 2018 4).
+    if (!seg.payload.empty() || seg.has(tcp_flag::kFin)) {
+      t.ooo.insert(t.rcv_nxt, t.rcv_adv, seg.seq, seg.payload, seg.has(tcp_flag::kFin));
+      ++counters_.ooo_segments;
+      send_ack(t);
+    }
     return;
   }
   // Trim what we already have; keep what fits the window.
@@ -444,12 +457,23 @@ void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
   const auto have = static_cast<std::uint32_t>(seg.payload.size());
   std::uint32_t take = 0;
   if (skip < have) take = std::min(have - skip, t.rcv_wnd());
-  const bool fin_here = seg.has(tcp_flag::kFin) && skip <= have && skip + take == have;
+  bool fin_here = seg.has(tcp_flag::kFin) && skip <= have && skip + take == have;
+  const bool filled_gap = !t.ooo.empty() && take > 0;
   if (take > 0) {
     t.recv_buf.append(std::span<const std::uint8_t>(seg.payload).subspan(skip, take));
     t.rcv_nxt += take;
+    // What was queued out of order and now follows on joins the stream (and may hold the FIN).
+    if (!t.ooo.empty() && !fin_here) {
+      bool ooo_fin = false;
+      t.ooo.take_in_order(t.rcv_nxt, t.recv_buf, ooo_fin);
+      if (ooo_fin) {
+        t.rcv_nxt = t.rcv_nxt - 1;  // the FIN is processed below, as if it came now
+        fin_here = true;
+      }
+    }
   }
   if (fin_here) {
+    t.ooo.clear();  // nothing follows a FIN
     // Eighth, the FIN: advance RCV.NXT over it, acknowledge, and tell the user.
     t.rcv_nxt += 1;
     t.fin_received = true;
@@ -480,7 +504,9 @@ void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
     }
     return;
   }
-  if (take > 0) {
+  if (filled_gap) {
+    send_ack(t);  // RFC 5681 4.2: a segment that fills (part of) a gap is acknowledged at once
+  } else if (take > 0) {
     schedule_ack(t, take >= t.snd_mss);
   } else if (have > 0) {
     send_ack(t);  // nothing new (a duplicate or no room): tell the peer where we are

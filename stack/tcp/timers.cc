@@ -84,6 +84,7 @@ void Engine::on_retransmission_timeout(Tcb& t) {
     t.in_recovery = false;
     t.dupacks = 0;
     t.recover = t.snd_max;
+    t.scoreboard.clear();
     // Go back N: everything after SND.UNA is presumed lost and goes again as cwnd reopens.
     t.snd_nxt = t.snd_una;
   }
