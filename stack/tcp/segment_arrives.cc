@@ -497,7 +497,7 @@ void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
     // In CLOSE-WAIT the ACK may wait for the application's reply (the "three-way close":
     // close() at once puts our FIN on the same segment), never longer than the delayed-ACK
     // timeout. Once our own FIN is out nothing else will come: acknowledge at once.
-    if (t.state == State::kCloseWait) {
+    if (t.state == State::kCloseWait && !filled_gap) {
       schedule_ack(t, false);
     } else {
       send_ack(t);

@@ -334,7 +334,11 @@ SysStatus Engine::setsockopt(SocketId id, SocketOption opt, int value) {
   }
   if (Tcb* t = s->conn) {
     t->options = o;
-    if (o.rcv_buf != 0) t->rcv_buf_cap = o.rcv_buf;
+    if (o.rcv_buf != 0) {
+      // Never below what is held plus what has been promised: the window never shrinks.
+      const auto held = static_cast<std::uint32_t>(t->recv_buf.size() + t->ooo.bytes());
+      t->rcv_buf_cap = std::max(o.rcv_buf, held + t->rcv_wnd());
+    }
     if (o.snd_buf != 0) t->snd_buf_cap = o.snd_buf;
     if (opt == SocketOption::kKeepAlive || opt == SocketOption::kKeepIdle) restart_keepalive(*t);
     settle(*t);
