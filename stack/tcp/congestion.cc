@@ -29,8 +29,8 @@ void NewReno::on_ack(CongestionState& s, std::uint32_t acked, std::uint32_t smss
   }
 }
 
-std::uint32_t NewReno::ssthresh_after_loss(const CongestionState& /*s*/,
-                                           std::uint32_t flight_size, std::uint32_t smss) const {
+std::uint32_t NewReno::ssthresh_after_loss(const CongestionState& /*s*/, std::uint32_t flight_size,
+                                           std::uint32_t smss) const {
   return std::max(flight_size / 2, 2 * smss);  // RFC 5681 (4)
 }
 

@@ -14,8 +14,8 @@
 namespace synack::stack {
 
 struct CongestionState {
-  std::uint32_t cwnd = 0;      // bytes
-  std::uint32_t ssthresh = 0;  // bytes; "arbitrarily high" until the first loss (RFC 5681 3.1)
+  std::uint32_t cwnd = 0;         // bytes
+  std::uint32_t ssthresh = 0;     // bytes; "arbitrarily high" until the first loss (RFC 5681 3.1)
   std::uint32_t bytes_acked = 0;  // congestion avoidance: bytes acknowledged towards the next MSS
 };
 

@@ -159,10 +159,12 @@ TEST_F(DataTest, SackBlocksReportTheNewestSegmentFirst) {
   EXPECT_THAT(a.options.sack, ElementsAre(block(rcv + 100, rcv + 150)));
   send(seg(f::kAck, rcv + 300, snd, pattern(50)));
   a = sent_one();
-  EXPECT_THAT(a.options.sack, ElementsAre(block(rcv + 300, rcv + 350), block(rcv + 100, rcv + 150)));
+  EXPECT_THAT(a.options.sack,
+              ElementsAre(block(rcv + 300, rcv + 350), block(rcv + 100, rcv + 150)));
   send(seg(f::kAck, rcv + 150, snd, pattern(10)));  // extends the older block: now the newest
   a = sent_one();
-  EXPECT_THAT(a.options.sack, ElementsAre(block(rcv + 100, rcv + 160), block(rcv + 300, rcv + 350)));
+  EXPECT_THAT(a.options.sack,
+              ElementsAre(block(rcv + 100, rcv + 160), block(rcv + 300, rcv + 350)));
   send(seg(f::kAck, rcv, snd, pattern(100)));  // fills the first gap
   a = sent_one();
   EXPECT_EQ(a.ack.value(), rcv + 160);
@@ -379,7 +381,7 @@ TEST_F(DataTest, ZeroWindowIsProbedWithBackoffForAsLongAsProbesAreAnswered) {
     expected = std::min<Duration>(expected * 2, 120s);
   }
   EXPECT_EQ(state_of(conn), State::kEstablished);  // MUST-37: hours later, still open
-  ack(snd, 1000);  // the window update restarts transmission
+  ack(snd, 1000);                                  // the window update restarts transmission
   const Segment data = sent_one();
   EXPECT_EQ(data.seq.value(), snd);
   EXPECT_EQ(data.payload.size(), 100U);

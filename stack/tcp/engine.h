@@ -59,9 +59,9 @@ struct Listener;
 struct Tcb {
   State state = State::kClosed;
   FourTuple tuple;
-  bool passive_open = false;
   Listener* listener = nullptr;  // while in a listener's SYN or accept queue
   SocketId owner = -1;           // the application's socket; -1 when orphaned or not accepted
+  bool passive_open = false;
   SocketOptions options;
 
   // Send sequence variables.
@@ -87,8 +87,8 @@ struct Tcb {
   bool timestamps = false;
   bool sack_permitted = false;
   std::uint32_t ts_recent = 0;  // RFC 7323 4.3 TS.Recent
-  Instant ts_recent_at{0};      // when TS.Recent was last set (RFC 7323 5.5: 24 days valid)
   std::uint32_t ts_offset = 0;  // random per-connection offset of our TSval (RFC 7323 5.4)
+  Instant ts_recent_at{0};      // when TS.Recent was last set (RFC 7323 5.5: 24 days valid)
   SeqNum last_ack_sent;
 
   // Buffers. send_buf holds every byte written and not yet acknowledged, starting at
@@ -96,7 +96,7 @@ struct Tcb {
   ByteQueue send_buf;
   SeqNum send_buf_seq;
   ByteQueue recv_buf;
-  ReassemblyQueue ooo;       // received beyond RCV.NXT, waiting for the gap to fill
+  ReassemblyQueue ooo;        // received beyond RCV.NXT, waiting for the gap to fill
   SackScoreboard scoreboard;  // what the peer has SACKed of ours (RFC 6675)
   std::uint32_t snd_buf_cap = 0;
   std::uint32_t rcv_buf_cap = 0;
@@ -111,10 +111,10 @@ struct Tcb {
   std::optional<Instant> keepalive_deadline;
   std::optional<Instant> delack_deadline;   // delayed ACK (RFC 9293 3.8.6.3, MUST-40)
   std::optional<Instant> persist_deadline;  // zero-window probes and the SWS override (3.8.6.1)
-  std::uint32_t unacked_full_segments = 0;  // received since our last ACK (SHLD-19)
   std::optional<Instant> indexed_deadline;  // this TCB's live entry in Engine::timers_
-  Duration rto{0};  // the current RTO, backed off after timeouts
+  Duration rto{0};                          // the current RTO, backed off after timeouts
   int retransmits = 0;
+  std::uint32_t unacked_full_segments = 0;  // received since our last ACK (SHLD-19)
   // RFC 6298 round-trip estimation: SRTT and RTTVAR once a sample exists. Without timestamps
   // one segment at a time is timed (ending at rtt_seq), and never a retransmitted one (Karn's
   // algorithm, MUST-18); with timestamps every ACK of new data echoes its own send time.
@@ -122,16 +122,16 @@ struct Tcb {
   Duration rttvar{0};
   std::optional<SeqNum> rtt_seq;
   Instant rtt_start{0};
-  bool syn_retransmitted = false;  // RFC 6298 5.7
 
   // Congestion control (RFC 5681) and loss recovery (RFC 6582 NewReno, RFC 6675 with SACK).
   const CongestionControl* cc = nullptr;
   CongestionState cong;
   int dupacks = 0;
   bool in_recovery = false;
-  SeqNum recover;   // RFC 6582 "recover": SND.MAX when recovery began
+  bool syn_retransmitted = false;  // RFC 6298 5.7: no RTT sample, so a 3 s RTO
+  SeqNum recover;                  // RFC 6582 "recover": SND.MAX when recovery began
   SeqNum high_rxt;  // RFC 6675 HighRxt: the highest sequence number retransmitted in recovery
-  SeqNum snd_sml;  // end of the last segment shorter than SND.MSS (Nagle, Minshall's variant)
+  SeqNum snd_sml;   // end of the last segment shorter than SND.MSS (Nagle, Minshall's variant)
 
   // Zero-window probing (RFC 9293 3.8.6.1, MUST-36/37).
   int persist_backoff = 0;
@@ -267,7 +267,7 @@ class Engine {
   void schedule_ack(Tcb& t, bool full_segment);  // delayed ACK, or now on every 2nd segment
   void send_rst_for(const Segment& seg);         // RFC 9293 3.10.7.1 reply to a segment
   void send_rst(Tcb& t);                         // <SEQ=SND.NXT><CTL=RST> on abort
-  void output(Tcb& t);  // send whatever data and FIN the windows allow
+  void output(Tcb& t);                           // send whatever data and FIN the windows allow
   void output(Tcb& t, bool force);  // force: the first segment ignores SWS avoidance and Nagle
   void retransmit_head(Tcb& t);
   // Sends up to `max_len` bytes from `seq` (below SND.MAX) again, with the FIN if it was sent.

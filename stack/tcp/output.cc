@@ -34,8 +34,8 @@ std::uint16_t Engine::advertised_window(Tcb& t) {
     t.rcv_adv = candidate;
   }
   const std::uint32_t promised = t.rcv_wnd();
-  const std::uint32_t field = std::min<std::uint32_t>((promised + unit - 1) >> t.rcv_wscale,
-                                                      kMaxUnscaledWindow);
+  const std::uint32_t field =
+      std::min<std::uint32_t>((promised + unit - 1) >> t.rcv_wscale, kMaxUnscaledWindow);
   const SeqNum edge = t.rcv_nxt + (field << t.rcv_wscale);
   if (edge.after(t.rcv_adv)) t.rcv_adv = edge;
   return static_cast<std::uint16_t>(field);
@@ -135,8 +135,7 @@ void Engine::send_rst_for(const Segment& seg) {
   ++counters_.resets_sent;
 }
 
-bool Engine::may_send_now(const Tcb& t, std::uint32_t len, std::uint32_t unsent,
-                          bool fin) const {
+bool Engine::may_send_now(const Tcb& t, std::uint32_t len, std::uint32_t unsent, bool fin) const {
   // RFC 9293 3.8.6.2.1, sender SWS avoidance (MUST-38), with Nagle's algorithm (3.7.4, SHLD-7):
   // send (1) a full-sized segment, or (2) all that is queued, or (3) at least half the largest
   // window the peer has offered, (2) and (3) only when Nagle allows. Nagle here is Minshall's
@@ -168,10 +167,9 @@ void Engine::output(Tcb& t, bool force) {
     // flight. Bytes between SND.NXT and SND.MAX after a timeout rewound SND.NXT count as lost.
     // In SACK-based recovery (RFC 6675 5) cwnd is weighed against the pipe estimate instead.
     const std::uint32_t in_flight = distance(t.snd_una, t.snd_nxt);
-    const std::uint32_t pipe =
-        t.in_recovery && t.sack_permitted
-            ? t.scoreboard.pipe(t.snd_una, t.snd_max, t.high_rxt, t.snd_mss)
-            : in_flight;
+    const std::uint32_t pipe = t.in_recovery && t.sack_permitted
+                                   ? t.scoreboard.pipe(t.snd_una, t.snd_max, t.high_rxt, t.snd_mss)
+                                   : in_flight;
     const std::uint32_t wnd_room = t.snd_wnd > in_flight ? t.snd_wnd - in_flight : 0;
     const std::uint32_t cwnd_room = t.cong.cwnd > pipe ? t.cong.cwnd - pipe : 0;
     const std::uint32_t room = std::min(wnd_room, cwnd_room);

@@ -8,8 +8,8 @@
 namespace synack::stack {
 namespace {
 
-constexpr int kDupThresh = 3;      // RFC 5681 3.2
-constexpr Duration kClock = 1ms;   // G, the clock granularity of RFC 6298 2 (TSval ticks in ms)
+constexpr int kDupThresh = 3;     // RFC 5681 3.2
+constexpr Duration kClock = 1ms;  // G, the clock granularity of RFC 6298 2 (TSval ticks in ms)
 constexpr Duration kSynFallbackRto = 3s;  // RFC 6298 5.7
 
 }  // namespace

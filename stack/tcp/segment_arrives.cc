@@ -394,8 +394,8 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
     t.rto = base_rto(t);
     t.rtx_deadline.reset();
     if (t.snd_una.before(t.snd_max)) arm_rtx(t);
-  } else if (seg.ack == t.snd_una && text_len == 0 &&
-             !seg.has(tcp_flag::kSyn | tcp_flag::kFin) && t.snd_una.before(t.snd_max) &&
+  } else if (seg.ack == t.snd_una && text_len == 0 && !seg.has(tcp_flag::kSyn | tcp_flag::kFin) &&
+             t.snd_una.before(t.snd_max) &&
              (std::uint32_t{seg.window} << t.snd_wscale) == t.snd_wnd) {
     on_duplicate_ack(t);  // RFC 5681 2, the definition of a duplicate ACK
   }

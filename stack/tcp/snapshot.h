@@ -62,9 +62,9 @@ struct Snapshot {
   std::uint32_t ssthresh = 0;
   bool in_recovery = false;
   int dupacks = 0;
-  std::uint32_t ooo_bytes = 0;  // received out of order and queued
+  std::uint32_t ooo_bytes = 0;     // received out of order and queued
   std::uint32_t sacked_bytes = 0;  // of ours, SACKed by the peer
-  std::optional<SeqNum> rcv_up;  // RCV.UP, once urgent data was announced
+  std::optional<SeqNum> rcv_up;    // RCV.UP, once urgent data was announced
   int keepalive_probes_sent = 0;
 
   // Per-connection counters.
