@@ -266,6 +266,19 @@ std::optional<TcpInfo> InprocTarget::tcp_info(int fd) {
   i["rcv_wscale"] = snap->rcv_wscale;
   i["rto"] = snap->rto.count();
   i["snd_mss"] = snap->snd_mss;
+  // Linux reports the congestion window and ssthresh in segments, an unset ssthresh as
+  // TCP_INFINITE_SSTHRESH, and RTT figures in microseconds.
+  if (snap->snd_mss != 0 && snap->cwnd != 0) {
+    i["snd_cwnd"] = snap->cwnd / snap->snd_mss;
+    constexpr std::int64_t kInfiniteSsthresh = 0x7fffffff;
+    i["snd_ssthresh"] = snap->ssthresh >= 0x3fffffffU ? kInfiniteSsthresh
+                                                      : snap->ssthresh / snap->snd_mss;
+    i["ca_state"] = snap->in_recovery ? 3 : 0;  // TCP_CA_Recovery : TCP_CA_Open
+  }
+  if (snap->srtt) {
+    i["rtt"] = snap->srtt->count();
+    i["rttvar"] = snap->rttvar.count();
+  }
   i["unacked"] = static_cast<std::int64_t>(stack::distance(snap->snd_una, snap->snd_max));
   i["total_retrans"] = static_cast<std::int64_t>(snap->retransmitted_segs);
   i["snd_wnd"] = snap->snd_wnd;
