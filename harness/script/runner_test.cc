@@ -198,8 +198,12 @@ TEST(Runner, AssertionFailureShowsTheActualValue) {
   EXPECT_THAT(
       r.message,
       HasSubstr("assertion failed: tcpi_state == TCP_TIME_WAIT (tcpi_state is TCP_ESTABLISHED)"));
-  const CaseResult missing = run(std::string(kPassiveOpen) + "+0 %{ assert tcpi_snd_cwnd > 0 }%\n");
-  EXPECT_THAT(missing.message, HasSubstr("tcpi_snd_cwnd is not available on target inproc"));
+  const CaseResult missing = run(std::string(kPassiveOpen) + "+0 %{ assert tcpi_reordering > 0 }%\n");
+  EXPECT_THAT(missing.message, HasSubstr("tcpi_reordering is not available on target inproc"));
+  // Congestion state is there: ten segments of 1460 bytes initially (RFC 6928).
+  const CaseResult cwnd = run(std::string(kPassiveOpen) +
+                              "+0 %{ assert tcpi_snd_cwnd == 10 and tcpi_snd_mss == 1460 }%\n");
+  EXPECT_EQ(cwnd.verdict, CaseResult::Verdict::kPass) << cwnd.message;
 }
 
 TEST(Runner, ScriptErrorsAreNotTestFailures) {
