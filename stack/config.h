@@ -59,6 +59,9 @@ struct StackConfig {
 
   // RFC 5961 section 7: challenge ACKs sent per second, across all connections.
   int challenge_ack_limit = 1000;  // tcp_challenge_ack_limit
+  // At most one ACK per connection per interval in answer to unacceptable segments without
+  // data (against ACK wars; RFC 5961 10). Linux tcp_invalid_ratelimit.
+  Duration invalid_ack_interval = 500ms;
 
   // Keepalive (RFC 9293 3.8.4; RFC 1122 4.2.3.6): idle time, probe interval, probe count.
   Duration keepalive_idle = 7200s;  // tcp_keepalive_time (MUST-28: at least two hours)

@@ -121,6 +121,7 @@ struct Tcb {
   std::optional<Duration> srtt;
   Duration rttvar{0};
   std::optional<SeqNum> rtt_seq;
+  std::optional<SeqNum> rtx_mark;  // the end of the highest data retransmitted, until acked
   Instant rtt_start{0};
 
   // Congestion control (RFC 5681) and loss recovery (RFC 6582 NewReno, RFC 6675 with SACK).
@@ -140,6 +141,7 @@ struct Tcb {
   // Urgent data (RFC 9293 3.8.5, RFC 6093): RCV.UP, the sequence number after the last urgent
   // byte, once an URG segment has arrived.
   std::optional<SeqNum> rcv_up;
+  std::optional<Instant> last_oow_ack;  // the last ACK for an unacceptable pure ACK
   int keepalive_probes_sent = 0;
 
   std::uint64_t segs_in = 0;
@@ -248,12 +250,14 @@ class Engine {
   bool acceptable(const Tcb& t, const Segment& seg) const;
   // done: stop processing; text_len: the segment's payload (a duplicate ACK carries none)
   void process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, bool& done);
-  void ack_rtt(Tcb& t, const Segment& seg);  // an RTT sample from an ACK, if it gives one
+  // An RTT sample from an ACK, if it gives one (none when it covers retransmitted data).
+  void ack_rtt(Tcb& t, const Segment& seg, bool covers_retransmission);
   void established(Tcb& t);  // entering ESTABLISHED: congestion window, RTO (RFC 6298 5.7)
   void process_text_and_fin(Tcb& t, const Segment& seg);
   void negotiate_options(Tcb& t, const Segment& syn);
   void update_ts_recent(Tcb& t, const Segment& seg);
   void challenge_ack(Tcb& t);
+  void send_oow_ack(Tcb& t, const Segment& seg);  // the ACK for an unacceptable segment
   bool paws_rejects(Tcb& t, const Segment& seg);  // RFC 7323 5.3
   void on_new_ack(Tcb& t, const Segment& seg, std::uint32_t acked);
   void on_duplicate_ack(Tcb& t);

@@ -91,7 +91,12 @@ void Engine::send_syn(Tcb& t) {
   emit(t, flags, t.iss, {}, /*syn_options=*/true);
 }
 
-void Engine::send_ack(Tcb& t) { emit(t, tcp_flag::kAck, t.snd_nxt, {}, false); }
+void Engine::send_ack(Tcb& t) {
+  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, SND.NXT being the highest sequence number sent: after
+  // a timeout rewinds our retransmission point, the peer may already hold more than that, and
+  // an ACK with an older sequence number would be unacceptable to it (and so lost).
+  emit(t, tcp_flag::kAck, t.snd_max, {}, false);
+}
 
 void Engine::schedule_ack(Tcb& t, bool full_segment) {
   if (full_segment) ++t.unacked_full_segments;
@@ -187,6 +192,8 @@ void Engine::output(Tcb& t, bool force) {
     if (retransmission) {
       ++t.retransmitted_segs;
       ++counters_.retransmits;
+      const SeqNum end = t.snd_nxt + len + (fin ? 1U : 0U);
+      if (!t.rtx_mark || end.after(*t.rtx_mark)) t.rtx_mark = end;
     } else if (!t.rtt_seq && !t.timestamps) {
       // Time this segment (RFC 6298 3): one measurement in flight at a time.
       t.rtt_seq = t.snd_nxt + len + (fin ? 1U : 0U);
@@ -225,6 +232,7 @@ std::uint32_t Engine::resend(Tcb& t, SeqNum seq, std::uint32_t max_len) {
   ++counters_.retransmits;
   t.rtt_seq.reset();  // Karn's algorithm (RFC 6298 3, MUST-18)
   const SeqNum end = seq + len + (fin ? 1U : 0U);
+  if (!t.rtx_mark || end.after(*t.rtx_mark)) t.rtx_mark = end;
   if (end.after(t.snd_nxt)) t.snd_nxt = end;
   return len + (fin ? 1U : 0U);
 }

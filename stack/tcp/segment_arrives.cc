@@ -81,10 +81,17 @@ bool Engine::paws_rejects(Tcb& t, const Segment& seg) {
   return true;
 }
 
-void Engine::ack_rtt(Tcb& t, const Segment& seg) {
-  // RFC 7323 4.1 / Appendix G: with timestamps the echoed TSval times whatever segment the ACK
-  // answers, retransmission or not; without, only the one timed segment, and Karn's algorithm
-  // (RFC 6298 3, MUST-18) has already dropped the timing if anything was retransmitted.
+void Engine::ack_rtt(Tcb& t, const Segment& seg, bool covers_retransmission) {
+  // RFC 7323 4.1: with timestamps the echoed TSval times the segment the ACK answers; without,
+  // only the one timed segment counts, and Karn's algorithm (RFC 6298 3, MUST-18) has already
+  // dropped the timing if anything was retransmitted. An ACK that covers retransmitted data
+  // gives no timestamp sample either: if the peer already held that data (our ACK was lost),
+  // it echoes the TSval of a segment from long ago (RFC 7323 4.3), and the "RTT" would be the
+  // whole outage, inflating SRTT and the RTO for many round trips.
+  if (covers_retransmission) {
+    t.rtt_seq.reset();
+    return;
+  }
   if (t.timestamps && seg.options.timestamps && seg.options.timestamps->ecr != 0) {
     const std::uint32_t ms = ts_now(t) - seg.options.timestamps->ecr;
     if (ms < (1U << 31)) rtt_sample(t, std::chrono::milliseconds(ms));
@@ -125,11 +132,29 @@ void Engine::challenge_ack(Tcb& t) {
   send_ack(t);
 }
 
+void Engine::send_oow_ack(Tcb& t, const Segment& seg) {
+  // The ACK owed to an unacceptable segment (RFC 9293 3.10.7.4 first step, RFC 7323 5.3 R1,
+  // RFC 5961 5.2). A segment without data or SYN gets at most one per invalid_ack_interval:
+  // two stacks that each find the other's pure ACKs unacceptable would otherwise answer each
+  // other forever (an "ACK war"; RFC 5961 10 asks for such rate limits; Linux's
+  // tcp_invalid_ratelimit). Data always gets its duplicate ACK: the peer may have lost ours.
+  const bool pure = seg.payload.empty() && !seg.has(tcp_flag::kSyn);
+  if (pure && t.last_oow_ack && now_ - *t.last_oow_ack < config_.invalid_ack_interval) {
+    ++counters_.oow_acks_suppressed;
+    return;
+  }
+  if (pure) t.last_oow_ack = now_;
+  send_ack(t);
+}
+
 bool Engine::acceptable(const Tcb& t, const Segment& seg) const {
-  // RFC 9293 3.10.7.4, first step, table 6.
+  // RFC 9293 3.10.7.4, first step, table 6, with one relaxation Linux also makes: a segment
+  // without data may sit exactly at the right edge, RCV.NXT + RCV.WND. The peer's pure ACKs
+  // carry SEG.SEQ = its SND.NXT, which is exactly there once it has filled our window; the
+  // strict test would drop their acknowledgments and window updates until a hole fills.
   const std::uint32_t len = seg.seg_len();
   const std::uint32_t wnd = t.rcv_wnd();
-  if (len == 0) return wnd == 0 ? seg.seq == t.rcv_nxt : seg.seq.in_window(t.rcv_nxt, wnd);
+  if (len == 0) return seg.seq.in_window(t.rcv_nxt, wnd + 1);
   if (wnd == 0) {
     // MUST-66: with a zero window, RSTs and ACKs must still be processed; a segment at
     // RCV.NXT gets through this test and its text is trimmed away later.
@@ -168,7 +193,7 @@ void Engine::syn_sent_arrives(Tcb& t, const Segment& seg) {
   t.snd_wl2 = seg.ack;
   if (ack_ok) {
     t.snd_una = seg.ack;
-    ack_rtt(t, seg);
+    ack_rtt(t, seg, t.syn_retransmitted);
   }
   // Text on a SYN is not taken (see user_calls.cc: the peer retransmits it once we are
   // established, as it would for a Linux host without TCP Fast Open).
@@ -219,7 +244,7 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
   // PAWS (RFC 7323 5.3) comes before the sequence number check: an old duplicate whose
   // sequence number happens to look fresh after wrap-around is still old.
   if (in_state(t.state, kSynchronized) && paws_rejects(t, seg)) {
-    send_ack(t);  // R1: "send an acknowledgment in reply as specified in RFC 793" and drop it
+    send_oow_ack(t, seg);  // R1: "send an acknowledgment in reply" and drop it
     return;
   }
 
@@ -238,8 +263,12 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
   if (!ok) {
     if (!seg.has(tcp_flag::kRst)) {
       // TIME-WAIT: a retransmitted FIN is acknowledged and restarts the 2*MSL wait.
-      if (t.state == State::kTimeWait && seg.has(tcp_flag::kFin)) enter_time_wait(t);
-      send_ack(t);
+      if (t.state == State::kTimeWait && seg.has(tcp_flag::kFin)) {
+        enter_time_wait(t);
+        send_ack(t);
+      } else {
+        send_oow_ack(t, seg);
+      }
     }
     return;
   }
@@ -355,7 +384,7 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
     t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
     t.snd_wl1 = seg.seq;
     t.snd_wl2 = seg.ack;
-    ack_rtt(t, seg);
+    ack_rtt(t, seg, t.syn_retransmitted);
     established(t);
     if (t.fin_queued) {
       // CLOSE was called in SYN-RECEIVED with data pending: the FIN goes now.
@@ -367,7 +396,7 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
   // there is the highest sequence number sent (SND.MAX): after a timeout rewinds SND.NXT, the
   // peer may still acknowledge everything it had received.
   if (seg.ack.after(t.snd_max) || seg.ack.before(t.snd_una - t.max_snd_wnd)) {
-    send_ack(t);
+    send_oow_ack(t, seg);
     done = true;
     return;
   }
@@ -385,9 +414,11 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
         distance(t.send_buf_seq, seg.ack), static_cast<std::uint32_t>(t.send_buf.size()));
     t.send_buf.consume(acked_bytes);
     t.send_buf_seq += acked_bytes;
+    const bool covers_retransmission = t.rtx_mark && t.snd_una.before(*t.rtx_mark);
     t.snd_una = seg.ack;
     if (t.snd_nxt.before(t.snd_una)) t.snd_nxt = t.snd_una;
-    ack_rtt(t, seg);
+    if (t.rtx_mark && !t.snd_una.before(*t.rtx_mark)) t.rtx_mark.reset();
+    ack_rtt(t, seg, covers_retransmission);
     on_new_ack(t, seg, acked);
     // RFC 6298 5.3: restart the timer; the backoff ends with the ACK (Linux does the same).
     t.retransmits = 0;
@@ -422,15 +453,17 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
       if (t.fin_acked()) {
         enter_time_wait(t);
       } else {
-        done = true;  // otherwise, ignore the segment
+        done = true;  // otherwise, ignore the segment (but send what the ACK let out)
+        output(t);
       }
       return;
     case State::kLastAck:
       if (t.fin_acked()) {
         delete_tcb(t, 0);
         done = true;
+        return;
       }
-      return;
+      break;  // data still queued before our FIN: the ACK may let more out
     default:
       break;
   }
