@@ -376,23 +376,19 @@ TEST(HostileLink, AHeldBackCopyLandsAfterPacketsSentLater) {
   EXPECT_EQ(link.stats().dropped + link.stats().duplicated + link.stats().corrupted, 0U);
 }
 
-// Known failure, a stack bug (reported, not fixed here): an ACK war. When both sides have a
-// whole window in flight and the peer has lost part of it, each side's pure ACK carries
-// SEQ = SND.NXT, which is exactly the peer's right window edge RCV.NXT + RCV.WND. The
-// acceptability test of RFC 9293 3.10.7.4 (RCV.NXT =< SEG.SEQ < RCV.NXT + RCV.WND for a
-// zero-length segment) rejects it, and the reply to an unacceptable segment is an ACK of the
-// same kind, so the two stacks answer each other until a retransmission fills the hole; with
-// duplication the exchange grows exponentially (the storm guard stops the run at 2,000 packets
-// in flight). Linux accepts SEG.SEQ at the right edge (tcp_sequence()) and rate-limits its
-// replies to out-of-window segments (tcp_invalid_ratelimit, against ACK loops). These are the
-// seeds of 1..10,000 whose war grows into a storm; many more have wars that end on their own
-// (seed 1795: some 20,000 identical ACKs each way) and pass. Run with
-// --gtest_also_run_disabled_tests.
+// Regression: an ACK war, found by this test. When both sides had a whole window in flight and
+// the peer had lost part of it, each side's pure ACK carried SEQ = SND.NXT, exactly the peer's
+// right window edge RCV.NXT + RCV.WND; the strict acceptability test of RFC 9293 3.10.7.4
+// rejected it, and the reply to an unacceptable segment is an ACK of the same kind, so the two
+// stacks answered each other until a retransmission filled the hole (with duplication the
+// exchange grew into a storm). Fixed as Linux does it: a pure ACK at the right edge is
+// acceptable (tcp_sequence()) and replies to unacceptable pure ACKs are rate-limited
+// (tcp_invalid_ratelimit). These are the seeds of 1..10,000 whose war became a storm.
 constexpr std::array<std::uint64_t, 23> kAckWarSeeds = {
     782,  1276, 1632, 1772, 2115, 2310, 2781, 3160, 3436, 3697, 3754, 4596,
     4609, 5153, 5998, 6265, 6415, 6460, 7015, 7160, 7809, 9395, 9752};
 
-TEST(StreamIntegrity, DISABLED_KnownAckWarSeeds) {
+TEST(StreamIntegrity, FormerAckWarSeedsFinish) {
   for (const std::uint64_t seed : kAckWarSeeds) {
     const SeedCase c = make_case(seed);
     const TransferResult r = run_transfer(c.spec());
