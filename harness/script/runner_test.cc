@@ -198,7 +198,8 @@ TEST(Runner, AssertionFailureShowsTheActualValue) {
   EXPECT_THAT(
       r.message,
       HasSubstr("assertion failed: tcpi_state == TCP_TIME_WAIT (tcpi_state is TCP_ESTABLISHED)"));
-  const CaseResult missing = run(std::string(kPassiveOpen) + "+0 %{ assert tcpi_reordering > 0 }%\n");
+  const CaseResult missing =
+      run(std::string(kPassiveOpen) + "+0 %{ assert tcpi_reordering > 0 }%\n");
   EXPECT_THAT(missing.message, HasSubstr("tcpi_reordering is not available on target inproc"));
   // Congestion state is there: ten segments of 1460 bytes initially (RFC 6928).
   const CaseResult cwnd = run(std::string(kPassiveOpen) +

@@ -271,8 +271,8 @@ std::optional<TcpInfo> InprocTarget::tcp_info(int fd) {
   if (snap->snd_mss != 0 && snap->cwnd != 0) {
     i["snd_cwnd"] = snap->cwnd / snap->snd_mss;
     constexpr std::int64_t kInfiniteSsthresh = 0x7fffffff;
-    i["snd_ssthresh"] = snap->ssthresh >= 0x3fffffffU ? kInfiniteSsthresh
-                                                      : snap->ssthresh / snap->snd_mss;
+    i["snd_ssthresh"] =
+        snap->ssthresh >= 0x3fffffffU ? kInfiniteSsthresh : snap->ssthresh / snap->snd_mss;
     i["ca_state"] = snap->in_recovery ? 3 : 0;  // TCP_CA_Recovery : TCP_CA_Open
   }
   if (snap->srtt) {
