@@ -23,7 +23,7 @@ std::uint16_t Engine::advertised_window(Tcb& t) {
   //    peer's side of the same rule), so the promise is rounded up to the scale unit;
   //  - receiver SWS avoidance (3.8.6.2.2, MUST-39): the edge moves right only by at least
   //    min(RCV.BUFF / 2, Eff.snd.MSS), never by dribbles as the application reads.
-  const std::uint32_t used = static_cast<std::uint32_t>(t.recv_buf.size() + t.ooo.bytes());
+  const auto used = static_cast<std::uint32_t>(t.recv_buf.size() + t.ooo.bytes());
   const std::uint32_t free_space = t.rcv_buf_cap > used ? t.rcv_buf_cap - used : 0;
   const std::uint32_t unit = 1U << t.rcv_wscale;
   const std::uint32_t max_field_bytes = std::uint32_t{kMaxUnscaledWindow} << t.rcv_wscale;

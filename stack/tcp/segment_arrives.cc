@@ -537,12 +537,12 @@ void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
     }
     return;
   }
-  if (filled_gap) {
-    send_ack(t);  // RFC 5681 4.2: a segment that fills (part of) a gap is acknowledged at once
-  } else if (take > 0) {
+  // RFC 5681 4.2: a segment that fills (part of) a gap is acknowledged at once; so is one that
+  // brought nothing new (a duplicate, or no room): tell the peer where we are.
+  if (take > 0 && !filled_gap) {
     schedule_ack(t, take >= t.snd_mss);
-  } else if (have > 0) {
-    send_ack(t);  // nothing new (a duplicate or no room): tell the peer where we are
+  } else if (filled_gap || have > 0) {
+    send_ack(t);
   }
 }
 
