@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fnmatch.h>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -29,12 +30,20 @@ constexpr const char* kRunUsage = R"(Usage: synack run [options] PATH...
 Runs every .pkt case in the given files and directories (recursively, in name order) and prints
 one line per case, then "N passed, N failed". Exit status 0 only when every case passed.
 
+Known failures: a directory given as PATH may hold known/<target>.txt, one line per case that is
+expected to fail on that target: the case's path relative to the directory, then why (a '#'
+starts a comment). Such a case that fails (or cannot run) is reported KNOWN and does not fail
+the run; one that passes is reported as a failure, so that the list stays true.
+
 Options:
   --target inproc        what to test (default inproc: synack's own stack, virtual time)
   --pcap DIR             write one pcap per case (both directions) into DIR
   --junit FILE           write a JUnit XML report to FILE
   -j N                   run N cases at once (default 1)
   --filter GLOB          only cases whose path matches GLOB (fnmatch; e.g. '*rst*')
+  --known FILE           read known failures from FILE (paths relative to its parent's
+                         parent), in addition to each directory's known/<target>.txt
+  --no-known             ignore known-failure lists
   --tolerance_usecs N    timing tolerance floor in microseconds (default 4000)
   --tolerance_percent P  timing tolerance as a share of the gap (default 12.5)
   -v                     print every line and segment as it happens, with the time
@@ -52,8 +61,56 @@ struct Options {
   std::optional<std::int64_t> tolerance_us;
   std::optional<double> tolerance_percent;
   bool verbose = false;
+  std::vector<std::string> known_files;
+  bool use_known = true;
   std::vector<std::string> paths;
 };
+
+// A case expected to fail on the target, and why (conformance/known/<target>.txt).
+struct KnownFailure {
+  std::string reason;
+  std::string where;  // file:line of the entry
+};
+// Keyed by the case's canonical path.
+using KnownFailures = std::map<std::string, KnownFailure>;
+
+std::string case_key(const fs::path& p) {
+  std::error_code ec;
+  const fs::path c = fs::weakly_canonical(p, ec);
+  return (ec ? p : c).string();
+}
+
+// Reads one list: "<case path relative to root> <reason>" per line, '#' comments, blank lines.
+// Returns an error naming file:line for an entry without a reason or naming no case.
+std::string load_known(const fs::path& file, const fs::path& root, KnownFailures& out) {
+  std::ifstream in(file);
+  if (!in) return file.string() + ": cannot read";
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    const auto start = line.find_first_not_of(" \t\r");
+    if (start == std::string::npos) continue;
+    const auto end = line.find_first_of(" \t", start);
+    const std::string rel = line.substr(start, end == std::string::npos ? end : end - start);
+    std::string reason = end == std::string::npos ? "" : line.substr(end);
+    reason.erase(0, reason.find_first_not_of(" \t"));
+    while (!reason.empty() && (reason.back() == ' ' || reason.back() == '\r')) reason.pop_back();
+    const std::string where = file.string() + ":" + std::to_string(n);
+    if (reason.empty()) {
+      std::string err = where;
+      err.append(": '").append(rel).append("' needs a reason after the path");
+      return err;
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(root / rel, ec)) {
+      std::string err = where;
+      err.append(": no case '").append(rel).append("' under ").append(root.string());
+      return err;
+    }
+    out[case_key(root / rel)] = KnownFailure{reason, where};
+  }
+  return {};
+}
 
 struct Outcome {
   std::string path;
@@ -161,6 +218,10 @@ int run_run(const std::vector<std::string_view>& args) {
       o.pcap_dir = *dir;
     } else if (auto file = value("--junit")) {
       o.junit = *file;
+    } else if (a == "--no-known") {
+      o.use_known = false;
+    } else if (auto known = value("--known")) {
+      o.known_files.push_back(*known);
     } else if (auto glob = value("--filter")) {
       o.filter = *glob;
     } else if (auto jobs = value("-j")) {
@@ -196,6 +257,24 @@ int run_run(const std::vector<std::string_view>& args) {
                  o.filter.empty() ? "" : " matching the filter");
     return kExitFailure;
   }
+  KnownFailures known;
+  if (o.use_known) {
+    std::vector<std::pair<fs::path, fs::path>> lists;  // (file, root)
+    for (const std::string& f : o.known_files) {
+      lists.emplace_back(f, fs::path(f).parent_path().parent_path());
+    }
+    for (const std::string& p : o.paths) {
+      std::error_code ec;
+      const fs::path list = fs::path(p) / "known" / (o.target + ".txt");
+      if (fs::is_directory(p, ec) && fs::is_regular_file(list, ec)) lists.emplace_back(list, p);
+    }
+    for (const auto& [file, root] : lists) {
+      if (std::string err = load_known(file, root, known); !err.empty()) {
+        std::fprintf(stderr, "synack run: %s\n", err.c_str());
+        return kExitFailure;
+      }
+    }
+  }
   if (!o.pcap_dir.empty()) {
     std::error_code ec;
     fs::create_directories(o.pcap_dir, ec);
@@ -220,13 +299,31 @@ int run_run(const std::vector<std::string_view>& args) {
 
   int passed = 0;
   int failed = 0;
+  int known_failed = 0;
   std::vector<report::JunitCase> junit;
-  for (const Outcome& out : outcomes) {
+  for (Outcome& out : outcomes) {
     for (const std::string& line : out.trace) std::printf("    %s\n", line.c_str());
-    const bool ok = out.result.verdict == script::CaseResult::Verdict::kPass;
-    (ok ? passed : failed) += 1;
+    bool ok = out.result.verdict == script::CaseResult::Verdict::kPass;
+    const auto k = known.find(case_key(out.path));
+    const bool is_known = k != known.end();
+    if (is_known && ok) {
+      // A known failure that passes: the list is out of date, and saying so keeps it true.
+      ok = false;
+      out.result.message = "listed as a known failure (" + k->second.where + ": " +
+                           k->second.reason + ") but it passed: remove it from the list";
+    }
+    const bool expected_failure =
+        is_known && out.result.verdict != script::CaseResult::Verdict::kPass;
+    if (expected_failure) {
+      ++known_failed;
+      out.result.message = "known failure (" + k->second.where + "): " + k->second.reason + "\n" +
+                           out.result.message;
+    } else {
+      (ok ? passed : failed) += 1;
+    }
     std::printf("%s %s (%.1f ms)\n",
-                ok                 ? "PASS"
+                expected_failure   ? "KNOWN"
+                : ok               ? "PASS"
                 : out.script_error ? "ERROR"
                                    : "FAIL",
                 out.path.c_str(), out.wall_seconds * 1e3);
@@ -251,7 +348,8 @@ int run_run(const std::vector<std::string_view>& args) {
     }
     using O = report::JunitCase::Outcome;
     junit.push_back({out.path, fs::path(out.path).parent_path().string(), out.wall_seconds,
-                     ok                 ? O::kPassed
+                     expected_failure   ? O::kSkipped
+                     : ok               ? O::kPassed
                      : out.script_error ? O::kError
                                         : O::kFailed,
                      out.result.message});
@@ -264,7 +362,11 @@ int run_run(const std::vector<std::string_view>& args) {
       return kExitFailure;
     }
   }
-  std::printf("%d passed, %d failed\n", passed, failed);
+  if (known.empty()) {
+    std::printf("%d passed, %d failed\n", passed, failed);
+  } else {
+    std::printf("%d passed, %d failed, %d known failures\n", passed, failed, known_failed);
+  }
   return failed == 0 ? kExitOk : kExitFailure;
 }
 

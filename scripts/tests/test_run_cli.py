@@ -96,3 +96,42 @@ def test_usage_errors(synack_bin, tmp_path):
     missing = run(synack_bin, tmp_path / "nope")
     assert missing.returncode == 1 and "no such file or directory" in missing.stderr
     assert run(synack_bin, "--help").stdout.startswith("Usage: synack run")
+
+
+def test_known_failures_list(synack_bin, tmp_path):
+    """A directory's known/<target>.txt: a listed failure is KNOWN and does not fail the run; a
+    listed case that passes fails the run (the list must stay true); bad entries are errors."""
+    suite = tmp_path / "suite"
+    (suite / "known").mkdir(parents=True)
+    (suite / "good.pkt").write_text(GOOD.read_text())
+    (suite / "wrong.pkt").write_text(
+        GOOD.read_text().replace("> S. 0:0(0) ack 1", "> S. 0:0(0) ack 9"))
+    known = suite / "known" / "inproc.txt"
+
+    known.write_text("# cases expected to fail on inproc\nwrong.pkt   on purpose: ack 9\n")
+    r = run(synack_bin, suite)
+    assert r.returncode == 0, r.stdout
+    assert f"KNOWN {suite / 'wrong.pkt'}" in r.stdout
+    assert f"known failure ({known}:2): on purpose: ack 9" in r.stdout
+    assert "ack (expected 9, actual 1)" in r.stdout  # the failure itself is still shown
+    assert r.stdout.splitlines()[-1] == "1 passed, 0 failed, 1 known failures"
+
+    known.write_text("wrong.pkt on purpose\ngood.pkt stale entry\n")
+    r = run(synack_bin, suite)
+    assert r.returncode == 1
+    assert f"FAIL {suite / 'good.pkt'}" in r.stdout
+    assert "but it passed: remove it from the list" in r.stdout
+    assert r.stdout.splitlines()[-1] == "0 passed, 1 failed, 1 known failures"
+
+    r = run(synack_bin, "--no-known", suite)
+    assert r.returncode == 1 and r.stdout.splitlines()[-1] == "1 passed, 1 failed"
+
+    known.write_text("missing.pkt some reason\n")
+    r = run(synack_bin, suite)
+    assert r.returncode == 1
+    assert f"{known}:1: no case 'missing.pkt' under {suite}" in r.stderr
+
+    known.write_text("wrong.pkt\n")
+    r = run(synack_bin, suite)
+    assert r.returncode == 1
+    assert f"{known}:1: 'wrong.pkt' needs a reason after the path" in r.stderr
