@@ -435,7 +435,18 @@ TEST_F(DataTest, KarnsAlgorithmTakesNoSampleFromARetransmittedSegment) {
   advance_by(10ms);
   ack(snd + 10);  // ambiguous: for the first copy or the second?
   EXPECT_EQ(snap().srtt, Duration(100ms));
-  EXPECT_EQ(snap().rto, Duration(300ms));  // and the backoff ends with the ACK
+  // The backed-off RTO is kept until a segment is acknowledged without retransmission (RFC
+  // 6298 5, Karn's algorithm), which then gives a sample and the RTO from it.
+  EXPECT_EQ(snap().rto, Duration(600ms));
+  write(10, 10);
+  EXPECT_EQ(fire_next_timer(), 600ms);
+  sent_one();
+  write(10, 20);  // (held by Nagle behind the unacknowledged short segment)
+  ack(snd + 20);
+  sent();
+  advance_by(100ms);
+  ack(snd + 30);  // a 100 ms sample: RTTVAR 37.5 ms, SRTT 100 ms, RTO 250 ms
+  EXPECT_EQ(snap().rto, Duration(250ms));
 }
 
 TEST_F(DataTest, RtoBacksOffExponentiallyUpToTheMaximum) {

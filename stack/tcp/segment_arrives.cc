@@ -420,9 +420,10 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
     if (t.rtx_mark && !t.snd_una.before(*t.rtx_mark)) t.rtx_mark.reset();
     ack_rtt(t, seg, covers_retransmission);
     on_new_ack(t, seg, acked);
-    // RFC 6298 5.3: restart the timer; the backoff ends with the ACK (Linux does the same).
+    // RFC 6298 5.3: restart the timer. The backed-off RTO stays until a new RTT sample (the
+    // second half of Karn's algorithm, RFC 6298 5 note; ack_rtt's rtt_sample resets it), as
+    // Linux resets its backoff only on a valid measurement; the retry count starts again.
     t.retransmits = 0;
-    t.rto = base_rto(t);
     t.rtx_deadline.reset();
     if (t.snd_una.before(t.snd_max)) arm_rtx(t);
   } else if (seg.ack == t.snd_una && text_len == 0 && !seg.has(tcp_flag::kSyn | tcp_flag::kFin) &&
