@@ -66,6 +66,18 @@ class DataTest : public StackTest {
     send(s);
   }
   Snapshot snap() const { return *stack->snapshot(conn); }
+  // Sends data until the advertised window is closed (none of it read); returns the peer's next
+  // sequence number.
+  std::uint32_t fill_receive_window() {
+    std::uint32_t at = rcv;
+    while (snap().rcv_wnd > 0) {
+      const std::uint32_t n = std::min<std::uint32_t>(snap().rcv_wnd, 536);
+      send(seg(f::kAck, at, snd, pattern(n)));
+      at += n;
+      sent();
+    }
+    return at;
+  }
 
   SocketId conn = -1;
   Segment syn;
@@ -202,6 +214,31 @@ TEST_F(DataTest, DataBeyondTheAdvertisedWindowIsNotQueued) {
   EXPECT_EQ(snap().ooo_bytes, 1U);
 }
 
+TEST_F(DataTest, PureAckAtTheRightEdgeOfTheWindowIsAccepted) {
+  open();
+  write(10);
+  // A peer that has filled our window sends its ACKs at RCV.NXT + RCV.WND (see README,
+  // deviations): strict RFC 9293 would drop this one.
+  send(seg(f::kAck, rcv + snap().rcv_wnd, snd + 10));
+  EXPECT_EQ(snap().snd_una.value(), snd + 10);
+  expect_nothing_sent();
+}
+
+TEST_F(DataTest, RepliesToUnacceptablePureAcksAreRateLimited) {
+  open();
+  const std::uint32_t beyond = rcv + 100000;  // past the 65535-byte window
+  send(seg(f::kAck, beyond, snd));
+  EXPECT_EQ(sent_one().ack.value(), rcv);
+  send(seg(f::kAck, beyond, snd));
+  expect_nothing_sent();  // within 500 ms of the last such reply
+  EXPECT_EQ(stack->counters().oow_acks_suppressed, 1U);
+  send(seg(f::kAck, rcv - 10, snd, "old"));  // data always gets its duplicate ACK
+  EXPECT_EQ(sent_one().ack.value(), rcv);
+  advance_by(500ms);
+  send(seg(f::kAck, beyond, snd));
+  EXPECT_EQ(sent_one().ack.value(), rcv);
+}
+
 // --- delayed ACK (RFC 9293 3.8.6.3; MUST-40, SHLD-19; RFC 5681 4.2)
 
 TEST_F(DataTest, OneSegmentIsAcknowledgedWhenTheDelayedAckTimerFires) {
@@ -262,13 +299,7 @@ TEST_F(DataTest, ReceiverOpensItsWindowOnlyInUsefulSteps) {
     ASSERT_TRUE(stack->setsockopt(s, SocketOption::kRcvBuf, 1500).ok());  // doubled: 3000
   });
   // Fill what is advertised (the first window was bigger: it only shrinks as data arrives).
-  std::uint32_t at = rcv;
-  while (snap().rcv_wnd > 0) {
-    const std::uint32_t n = std::min<std::uint32_t>(snap().rcv_wnd, 536);
-    send(seg(f::kAck, at, snd, pattern(n)));
-    at += n;
-    sent();
-  }
+  const std::uint32_t at = fill_receive_window();
   ASSERT_GE(snap().recv_queue, 3000U);
   // Reading a little frees less than min(RCV.BUFF / 2, MSS): no window update, and ACKs still
   // say zero (RFC 9293 3.8.6.2.2).
@@ -311,13 +342,7 @@ TEST_F(DataTest, UrgentIsProcessedEvenWithAZeroWindow) {
   open({}, Duration{0}, [this](SocketId s) {
     ASSERT_TRUE(stack->setsockopt(s, SocketOption::kRcvBuf, 1200).ok());  // doubled: 2400
   });
-  std::uint32_t at = rcv;
-  while (snap().rcv_wnd > 0) {
-    const std::uint32_t n = std::min<std::uint32_t>(snap().rcv_wnd, 536);
-    send(seg(f::kAck, at, snd, pattern(n)));
-    at += n;
-    sent();
-  }
+  const std::uint32_t at = fill_receive_window();
   Segment s = seg(f::kAck | f::kUrg, at, snd);  // MUST-66: URG with a zero window
   s.urgent_pointer = 7;
   send(s);
@@ -476,6 +501,34 @@ TEST_F(DataTest, RetransmittedSynLeavesAThreeSecondRto) {
   EXPECT_EQ(snap().rto, Duration(3s));    // RFC 6298 5.7
 }
 
+TEST_F(DataTest, AcksAfterATimeoutCarryTheHighestSequenceNumberSent) {
+  open();
+  EXPECT_EQ(write(3 * 536).size(), 3U);
+  fire_next_timer();  // go back N: SND.NXT rewinds to SND.UNA + one segment
+  EXPECT_EQ(sent_one().seq.value(), snd);
+  ASSERT_TRUE(snap().snd_nxt.before(snap().snd_max));
+  send(seg(f::kAck, rcv + 5, snd, "later"));  // out of order: an immediate ACK
+  const Segment a = sent_one();
+  EXPECT_EQ(a.seq.value(), snd + 3 * 536);  // the peer may hold all of it already
+}
+
+TEST_F(DataTest, LastAckKeepsSendingQueuedDataAsTheWindowOpens) {
+  open();
+  ack(snd, 1072);  // two segments' worth
+  EXPECT_THAT(payload_sizes(write(2000)), ElementsAre(536, 536));
+  send(seg(f::kFin | f::kAck, rcv, snd, "", 1072));
+  rcv += 1;
+  ASSERT_TRUE(stack->close(conn).ok());
+  ASSERT_EQ(only_connection_state(), State::kLastAck);
+  sent();  // the ACK of the peer's FIN
+  ack(snd + 1072, 1072);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 2U);
+  EXPECT_EQ(out[0].seq.value(), snd + 1072);
+  EXPECT_EQ(out[1].flags & f::kFin, f::kFin);  // the rest, then our FIN
+  EXPECT_EQ(out[1].seq.value() + out[1].payload.size(), snd + 2000);
+}
+
 // --- timestamps (RFC 7323 3-5)
 
 class TimestampTest : public DataTest {
@@ -501,6 +554,17 @@ TEST_F(TimestampTest, EveryAckEchoesTsRecentAndTimesTheRtt) {
   send(with_ts(seg(f::kAck, rcv, snd + 10), 1001, out[0].options.timestamps->val));
   // The handshake's sample was 0 ms; this one 80 ms: SRTT = 7/8 * 0 + 1/8 * 80.
   EXPECT_EQ(snap().srtt, Duration(10ms));
+}
+
+TEST_F(TimestampTest, NoSampleFromAnAckThatCoversARetransmission) {
+  const auto out = write(10);
+  ASSERT_EQ(out.size(), 1U);
+  fire_next_timer();
+  sent_one();  // the retransmission
+  advance_by(10s);
+  // The peer had the first copy all along and echoes its TSval: not a 10 s round trip.
+  send(with_ts(seg(f::kAck, rcv, snd + 10), 1001, out[0].options.timestamps->val));
+  EXPECT_EQ(snap().srtt, Duration(0ms));
 }
 
 TEST_F(TimestampTest, PawsDropsAnOldDuplicateAndAcknowledges) {

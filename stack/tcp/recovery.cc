@@ -55,7 +55,6 @@ void Engine::enter_recovery(Tcb& t) {
   t.cong.ssthresh = t.cc->ssthresh_after_loss(t.cong, flight_size(t), mss);
   t.recover = t.snd_max;
   t.in_recovery = true;
-  t.high_rxt = t.snd_una;
   ++counters_.fast_retransmits;
   const std::uint32_t sent = resend(t, t.snd_una, mss);
   t.high_rxt = t.snd_una + sent;

@@ -81,6 +81,19 @@ std::size_t payload_size(Rng& rng) {
   }
 }
 
+// A transfer between two stacks configured by test_config().
+TransferSpec plain_spec(std::span<const std::uint8_t> a_to_b, std::span<const std::uint8_t> b_to_a,
+                        LinkProfile profile, std::uint64_t seed) {
+  TransferSpec s;
+  s.a_config = test_config();
+  s.b_config = test_config();
+  s.profile = profile;
+  s.seed = seed;
+  s.a_to_b = a_to_b;
+  s.b_to_a = b_to_a;
+  return s;
+}
+
 // Everything one seed decides.
 struct SeedCase {
   std::uint64_t seed = 0;
@@ -89,16 +102,7 @@ struct SeedCase {
   std::vector<std::uint8_t> a_to_b;
   std::vector<std::uint8_t> b_to_a;
 
-  TransferSpec spec() const {
-    TransferSpec s;
-    s.a_config = test_config();
-    s.b_config = test_config();
-    s.profile = profile;
-    s.seed = link_seed;
-    s.a_to_b = a_to_b;
-    s.b_to_a = b_to_a;
-    return s;
-  }
+  TransferSpec spec() const { return plain_spec(a_to_b, b_to_a, profile, link_seed); }
 };
 
 SeedCase make_case(std::uint64_t seed) {
@@ -202,18 +206,6 @@ TEST(StreamIntegrity, HostileLinkSeeds) {
               static_cast<unsigned long long>(*count), static_cast<unsigned long long>(*first),
               static_cast<long long>(slowest.count() / 1'000'000),
               static_cast<unsigned long long>(slowest_seed));
-}
-
-TransferSpec plain_spec(std::span<const std::uint8_t> a_to_b, std::span<const std::uint8_t> b_to_a,
-                        LinkProfile profile, std::uint64_t seed) {
-  TransferSpec s;
-  s.a_config = test_config();
-  s.b_config = test_config();
-  s.profile = profile;
-  s.seed = seed;
-  s.a_to_b = a_to_b;
-  s.b_to_a = b_to_a;
-  return s;
 }
 
 TEST(StreamIntegrity, LosslessLinkCarriesOneMebibyteEachWayWithoutRetransmitting) {
