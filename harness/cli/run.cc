@@ -14,6 +14,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/report/junit.h"
+#include "harness/script/mutate.h"
 #include "harness/script/oracle_observer.h"
 #include "harness/script/parser.h"
 #include "harness/script/runner.h"
@@ -46,6 +47,10 @@ Options:
   --no-known             ignore known-failure lists
   --tolerance_usecs N    timing tolerance floor in microseconds (default 4000)
   --tolerance_percent P  timing tolerance as a share of the gap (default 12.5)
+  --self-check           check that every case can fail: run each passing case's mutants
+                         (one expected field of one outbound segment, one syscall result or
+                         value, or one assertion comparison changed) and report any mutant
+                         that still passes; exit status 1 if one does
   -v                     print every line and segment as it happens, with the time
   -h, --help             this text
 
@@ -63,6 +68,7 @@ struct Options {
   bool verbose = false;
   std::vector<std::string> known_files;
   bool use_known = true;
+  bool self_check = false;
   std::vector<std::string> paths;
 };
 
@@ -118,6 +124,9 @@ struct Outcome {
   bool script_error = false;
   double wall_seconds = 0;
   std::vector<std::string> trace;
+  // --self-check: how many mutants ran, and those that passed (the expectation they changed).
+  int mutants = 0;
+  std::vector<std::string> survivors;
 };
 
 std::string pcap_name(const std::string& path) {
@@ -140,14 +149,32 @@ Outcome run_one(const std::string& path, const Options& o) {
     out.result.verdict = script::CaseResult::Verdict::kError;
     out.result.message = err->to_string();
   } else {
-    target::InprocTarget target;
     script::RunOptions ro;
     if (o.tolerance_us) ro.tolerance_us = *o.tolerance_us;
     if (o.tolerance_percent) ro.tolerance_percent = *o.tolerance_percent;
     if (o.verbose) ro.trace = [&out](const std::string& s) { out.trace.push_back(s); };
-    // The black-box oracle watches every segment of every case, whatever the script says.
-    script::OracleObserver oracle;
-    out.result = script::run_script(std::get<script::Script>(parsed), target, ro, &oracle);
+    auto run = [&](const script::Script& s) {
+      target::InprocTarget target;
+      // The black-box oracle watches every segment of every case, whatever the script says.
+      script::OracleObserver oracle;
+      return script::run_script(s, target, ro, &oracle);
+    };
+    const auto& original = std::get<script::Script>(parsed);
+    out.result = run(original);
+    if (o.self_check && out.result.verdict == script::CaseResult::Verdict::kPass) {
+      ro.trace = nullptr;
+      for (const script::Mutant& m : script::mutants(original, out.result.isn_lines)) {
+        ++out.mutants;
+        const script::CaseResult r = run(m.script);
+        // A mutant the runner calls a script error did not test the target either.
+        if (r.verdict != script::CaseResult::Verdict::kFail) {
+          out.survivors.push_back(
+              m.description +
+              (r.verdict == script::CaseResult::Verdict::kError ? " (script error: " + r.message + ")"
+                                                                 : " (still passes)"));
+        }
+      }
+    }
   }
   out.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -218,6 +245,8 @@ int run_run(const std::vector<std::string_view>& args) {
       o.pcap_dir = *dir;
     } else if (auto file = value("--junit")) {
       o.junit = *file;
+    } else if (a == "--self-check") {
+      o.self_check = true;
     } else if (a == "--no-known") {
       o.use_known = false;
     } else if (auto known = value("--known")) {
@@ -300,6 +329,9 @@ int run_run(const std::vector<std::string_view>& args) {
   int passed = 0;
   int failed = 0;
   int known_failed = 0;
+  int mutants = 0;
+  int survivors = 0;
+  int checked_cases = 0;
   std::vector<report::JunitCase> junit;
   for (Outcome& out : outcomes) {
     for (const std::string& line : out.trace) std::printf("    %s\n", line.c_str());
@@ -311,6 +343,20 @@ int run_run(const std::vector<std::string_view>& args) {
       ok = false;
       out.result.message = "listed as a known failure (" + k->second.where + ": " +
                            k->second.reason + ") but it passed: remove it from the list";
+    }
+    const bool weak = o.self_check && ok && !out.survivors.empty();
+    if (o.self_check && ok) {
+      ++checked_cases;
+      mutants += out.mutants;
+      survivors += static_cast<int>(out.survivors.size());
+    }
+    if (weak) {
+      // The case passes, but some of its expectations would pass against a wrong target too.
+      ok = false;
+      out.result.message = std::to_string(out.survivors.size()) + " of " +
+                           std::to_string(out.mutants) +
+                           " mutants still pass; these expectations are not checked:";
+      for (const std::string& sv : out.survivors) out.result.message += "\n  " + sv;
     }
     const bool expected_failure =
         is_known && out.result.verdict != script::CaseResult::Verdict::kPass;
@@ -325,6 +371,7 @@ int run_run(const std::vector<std::string_view>& args) {
                 expected_failure   ? "KNOWN"
                 : ok               ? "PASS"
                 : out.script_error ? "ERROR"
+                : weak             ? "WEAK"
                                    : "FAIL",
                 out.path.c_str(), out.wall_seconds * 1e3);
     if (!ok) {
@@ -361,6 +408,11 @@ int run_run(const std::vector<std::string_view>& args) {
       std::fprintf(stderr, "synack run: cannot write %s\n", o.junit.c_str());
       return kExitFailure;
     }
+  }
+  if (o.self_check) {
+    std::printf("self-check: %d of %d mutants failed (%.1f%%) across %d passing cases\n",
+                mutants - survivors, mutants,
+                mutants == 0 ? 100.0 : 100.0 * (mutants - survivors) / mutants, checked_cases);
   }
   if (known.empty()) {
     std::printf("%d passed, %d failed\n", passed, failed);

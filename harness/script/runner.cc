@@ -123,6 +123,7 @@ class Run {
       result.message = s.message;
     }
     result.link = std::move(link_);
+    result.isn_lines = std::move(isn_lines_);
     result.duration_us = target_.now_us() - t0_;
     return result;
   }
@@ -239,6 +240,14 @@ class Run {
   }
 
   void inject(const Line& l, const PacketLine& pl) {
+    // A reset, or a SYN while the target is not itself in a handshake (its last segment was
+    // not a SYN: so not a retransmitted SYN, nor a simultaneous open), starts a new connection,
+    // for which the target chooses a new ISN.
+    const bool syn_only = (pl.flags & (wire::tcp_flags::kSyn | wire::tcp_flags::kAck)) ==
+                          wire::tcp_flags::kSyn;
+    if ((pl.flags & wire::tcp_flags::kRst) != 0 || (syn_only && !target_sent_syn_last_)) {
+      isn_fresh_ = true;
+    }
     TcpPacket p;
     p.ip.src = wire::Ipv4Addr{target_.harness_addr()};
     p.ip.dst = wire::Ipv4Addr{target_.target_addr()};
@@ -322,10 +331,16 @@ class Run {
       fail(l, "the target sent a packet that does not parse: " + parsed.error().message());
     }
     TcpPacket& p = *parsed;
-    // Learn the target's ISN from its SYN, and its port on an active open.
-    if (p.tcp.has(wire::tcp_flags::kSyn) && (pl.flags & wire::tcp_flags::kSyn) != 0) {
+    // Learn the target's ISN from the first SYN of each connection, and its port on an active
+    // open. Later SYNs of the same connection (retransmissions) are compared against it.
+    if (p.tcp.has(wire::tcp_flags::kSyn) && (pl.flags & wire::tcp_flags::kSyn) != 0 &&
+        (isn_fresh_ || !target_isn_)) {
       target_isn_ = p.tcp.seq.raw() - pl.seq_start;
+      isn_fresh_ = false;
+      isn_lines_.push_back(l.location.line);
     }
+    if (p.tcp.has(wire::tcp_flags::kRst)) isn_fresh_ = true;
+    target_sent_syn_last_ = p.tcp.has(wire::tcp_flags::kSyn);
     if (!target_port_) target_port_ = p.tcp.src_port;
     if (const auto* ts = p.tcp.find<wire::OptTimestamps>()) last_target_tsval_ = ts->val;
     record(false, *got);
@@ -623,6 +638,7 @@ class Run {
       retry_parked(l);
       return;
     }
+    if (c.op == SockCall::Op::kConnect) isn_fresh_ = true;
     SockResult r = target_.call(c);
     if (c.op == SockCall::Op::kConnect && r.ret == -1 && r.err == EINPROGRESS &&
         (nonblocking_.count(script_fd) == 0u)) {
@@ -902,6 +918,10 @@ class Run {
   std::int64_t t0_ = 0;
   std::int64_t prev_ = 0;  // script time of the previous event
   std::optional<std::uint32_t> target_isn_;
+  // The next target SYN starts a new connection (its seq is the origin, not an expectation).
+  bool isn_fresh_ = true;
+  bool target_sent_syn_last_ = false;  // the target's last segment was a SYN or SYN,ACK
+  std::vector<int> isn_lines_;
   std::optional<std::uint32_t> last_target_tsval_;
   std::optional<std::pair<std::uint32_t, std::uint32_t>> ts_base_;  // (target's, script's)
   std::optional<std::uint16_t> target_port_;

@@ -54,6 +54,9 @@ struct CaseResult {
   std::string message;  // why it failed: location, what, expected and actual
   std::vector<LinkEvent> link;
   std::int64_t duration_us = 0;  // script time covered
+  // Outbound lines (line numbers) whose SYN taught the runner the target's ISN: their seq is the
+  // origin of the relative sequence space, so it cannot be wrong (and is not a checked field).
+  std::vector<int> isn_lines;
 };
 
 CaseResult run_script(const Script& script, target::Target& target, RunOptions options,
