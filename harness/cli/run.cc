@@ -168,10 +168,9 @@ Outcome run_one(const std::string& path, const Options& o) {
         const script::CaseResult r = run(m.script);
         // A mutant the runner calls a script error did not test the target either.
         if (r.verdict != script::CaseResult::Verdict::kFail) {
-          out.survivors.push_back(
-              m.description +
-              (r.verdict == script::CaseResult::Verdict::kError ? " (script error: " + r.message + ")"
-                                                                 : " (still passes)"));
+          out.survivors.push_back(m.description + (r.verdict == script::CaseResult::Verdict::kError
+                                                       ? " (script error: " + r.message + ")"
+                                                       : " (still passes)"));
         }
       }
     }

@@ -105,8 +105,9 @@ class Mutator {
       if (*c.result == -1) {
         // The call must fail with exactly this errno.
         m.errno_name = c.errno_name == "EINVAL" ? "EBADF" : "EINVAL";
-        add(i, m, c.name + " errno " + (c.errno_name.empty() ? "(any)" : c.errno_name) + " -> " +
-                      m.errno_name);
+        add(i, m,
+            c.name + " errno " + (c.errno_name.empty() ? "(any)" : c.errno_name) + " -> " +
+                m.errno_name);
       } else if (fd_creating) {
         // The fd number is a name the script chooses, not a result the target gives.
         m.result = -1;

@@ -47,23 +47,20 @@ std::vector<std::string> descriptions(const std::vector<Mutant>& ms) {
 
 TEST(Mutate, ChangesEachExpectationOnceAndNothingElse) {
   const auto ms = mutants(parse(kCase));
-  EXPECT_THAT(descriptions(ms),
-              ElementsAre(EndsWith(":1:1: socket = 3 -> -1 EAGAIN"), EndsWith(":2:1: bind = 0 -> 1"),
-                          EndsWith(":3:1: listen = 0 -> 1"), EndsWith(":5:1: flags S. -> FS."),
-                          EndsWith(":5:1: seq 0 -> 1"), EndsWith(":5:1: length 0 -> 1"),
-                          EndsWith(":5:1: ack 1 -> 2"),
-                          EndsWith(":5:1: options: last option dropped"),
-                          EndsWith(":7:1: accept = 4 -> -1 EAGAIN"),
-                          EndsWith(":8:1: getsockopt = 0 -> 1"),
-                          EndsWith(":8:1: getsockopt value [0] -> [1]"),
-                          EndsWith(":10:1: read = 10 -> 11"),
-                          EndsWith(":11:1: connect errno EISCONN -> EINVAL"),
-                          EndsWith(":12:1: assert tcpi_state == TCP_ESTABLISHED -> !="),
-                          EndsWith(":12:1: assert tcpi_unacked <= 0 -> >"),
-                          EndsWith(":13:1: flags . -> F."), EndsWith(":13:1: seq 1 -> 2"),
-                          EndsWith(":13:1: length 0 -> 1"), EndsWith(":13:1: ack 11 -> 12"),
-                          EndsWith(":13:1: win 65525 -> 65524"),
-                          EndsWith(":13:1: options none -> <nop>")));
+  EXPECT_THAT(
+      descriptions(ms),
+      ElementsAre(EndsWith(":1:1: socket = 3 -> -1 EAGAIN"), EndsWith(":2:1: bind = 0 -> 1"),
+                  EndsWith(":3:1: listen = 0 -> 1"), EndsWith(":5:1: flags S. -> FS."),
+                  EndsWith(":5:1: seq 0 -> 1"), EndsWith(":5:1: length 0 -> 1"),
+                  EndsWith(":5:1: ack 1 -> 2"), EndsWith(":5:1: options: last option dropped"),
+                  EndsWith(":7:1: accept = 4 -> -1 EAGAIN"), EndsWith(":8:1: getsockopt = 0 -> 1"),
+                  EndsWith(":8:1: getsockopt value [0] -> [1]"), EndsWith(":10:1: read = 10 -> 11"),
+                  EndsWith(":11:1: connect errno EISCONN -> EINVAL"),
+                  EndsWith(":12:1: assert tcpi_state == TCP_ESTABLISHED -> !="),
+                  EndsWith(":12:1: assert tcpi_unacked <= 0 -> >"),
+                  EndsWith(":13:1: flags . -> F."), EndsWith(":13:1: seq 1 -> 2"),
+                  EndsWith(":13:1: length 0 -> 1"), EndsWith(":13:1: ack 11 -> 12"),
+                  EndsWith(":13:1: win 65525 -> 65524"), EndsWith(":13:1: options none -> <nop>")));
 }
 
 TEST(Mutate, EveryMutantOfAPassingCaseFails) {

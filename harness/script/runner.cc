@@ -243,8 +243,8 @@ class Run {
     // A reset, or a SYN while the target is not itself in a handshake (its last segment was
     // not a SYN: so not a retransmitted SYN, nor a simultaneous open), starts a new connection,
     // for which the target chooses a new ISN.
-    const bool syn_only = (pl.flags & (wire::tcp_flags::kSyn | wire::tcp_flags::kAck)) ==
-                          wire::tcp_flags::kSyn;
+    const bool syn_only =
+        (pl.flags & (wire::tcp_flags::kSyn | wire::tcp_flags::kAck)) == wire::tcp_flags::kSyn;
     if ((pl.flags & wire::tcp_flags::kRst) != 0 || (syn_only && !target_sent_syn_last_)) {
       isn_fresh_ = true;
     }
