@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness/cli/commands.h"
+#include "harness/cli/known.h"
 #include "harness/report/junit.h"
 #include "harness/script/mutate.h"
 #include "harness/script/oracle_observer.h"
@@ -71,52 +72,6 @@ struct Options {
   bool self_check = false;
   std::vector<std::string> paths;
 };
-
-// A case expected to fail on the target, and why (conformance/known/<target>.txt).
-struct KnownFailure {
-  std::string reason;
-  std::string where;  // file:line of the entry
-};
-// Keyed by the case's canonical path.
-using KnownFailures = std::map<std::string, KnownFailure>;
-
-std::string case_key(const fs::path& p) {
-  std::error_code ec;
-  const fs::path c = fs::weakly_canonical(p, ec);
-  return (ec ? p : c).string();
-}
-
-// Reads one list: "<case path relative to root> <reason>" per line, '#' comments, blank lines.
-// Returns an error naming file:line for an entry without a reason or naming no case.
-std::string load_known(const fs::path& file, const fs::path& root, KnownFailures& out) {
-  std::ifstream in(file);
-  if (!in) return file.string() + ": cannot read";
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
-    const auto start = line.find_first_not_of(" \t\r");
-    if (start == std::string::npos) continue;
-    const auto end = line.find_first_of(" \t", start);
-    const std::string rel = line.substr(start, end == std::string::npos ? end : end - start);
-    std::string reason = end == std::string::npos ? "" : line.substr(end);
-    reason.erase(0, reason.find_first_not_of(" \t"));
-    while (!reason.empty() && (reason.back() == ' ' || reason.back() == '\r')) reason.pop_back();
-    const std::string where = file.string() + ":" + std::to_string(n);
-    if (reason.empty()) {
-      std::string err = where;
-      err.append(": '").append(rel).append("' needs a reason after the path");
-      return err;
-    }
-    std::error_code ec;
-    if (!fs::is_regular_file(root / rel, ec)) {
-      std::string err = where;
-      err.append(": no case '").append(rel).append("' under ").append(root.string());
-      return err;
-    }
-    out[case_key(root / rel)] = KnownFailure{reason, where};
-  }
-  return {};
-}
 
 struct Outcome {
   std::string path;
