@@ -81,6 +81,17 @@ TEST_F(EstablishedTest, RstOutsideTheWindowIsDroppedSilently) {
   EXPECT_EQ(state_of(conn), State::kEstablished);
 }
 
+TEST_F(EstablishedTest, RstExactlyAtTheRightEdgeIsDroppedSilently) {
+  // RFC 5961 3.2: only RCV.NXT <= SEG.SEQ < RCV.NXT + RCV.WND earns a challenge ACK. (A pure
+  // ACK at the edge is accepted, see DataTest; a RST is not.)
+  const std::uint32_t wnd = stack->snapshot(conn)->rcv_wnd;
+  send(seg(f::kRst, rcv + wnd));
+  expect_nothing_sent();
+  send(seg(f::kRst, rcv + wnd - 1));
+  EXPECT_EQ(sent_one().flags, f::kAck);  // the last sequence number inside: challenged
+  EXPECT_EQ(state_of(conn), State::kEstablished);
+}
+
 TEST_F(EstablishedTest, SynGetsAChallengeAckWhateverItsSequenceNumber) {
   // RFC 5961 4.2.
   send(seg(f::kSyn, rcv + 5));
@@ -158,6 +169,24 @@ TEST_F(FinWait1Test, ExactRstCloses) {
   send(seg(f::kRst, rcv));
   EXPECT_TRUE(stack->connections().empty());
   EXPECT_EQ(stack->read(conn, 10).error(), ECONNRESET);
+}
+
+TEST_F(FinWait2Test, DataAfterCloseIsAnsweredWithRst) {
+  // RFC 9293 3.6.1 SHLD-3: once the application has closed, nothing can read new data.
+  ASSERT_TRUE(stack->close(conn).ok());
+  send(seg(f::kAck | f::kPsh, rcv, snd, "late"));
+  const Segment rst = sent_one();
+  EXPECT_EQ(rst.flags, f::kRst);  // <SEQ=SEG.ACK><CTL=RST>
+  EXPECT_EQ(rst.seq.value(), snd);
+  EXPECT_TRUE(stack->connections().empty());
+  EXPECT_EQ(stack->counters().data_after_close_resets, 1U);
+}
+
+TEST_F(FinWait2Test, DataAfterShutdownIsStillReceived) {
+  // shutdown(SHUT_WR) closes only the sending side: the application can still read.
+  send(seg(f::kAck | f::kPsh, rcv, snd, "more"));
+  EXPECT_EQ(stack->read(conn, 10).value(), bytes("more"));
+  EXPECT_EQ(state_of(conn), State::kFinWait2);
 }
 
 TEST_F(FinWait2Test, ExactRstCloses) {

@@ -154,7 +154,10 @@ bool Engine::acceptable(const Tcb& t, const Segment& seg) const {
   // strict test would drop their acknowledgments and window updates until a hole fills.
   const std::uint32_t len = seg.seg_len();
   const std::uint32_t wnd = t.rcv_wnd();
-  if (len == 0) return seg.seq.in_window(t.rcv_nxt, wnd + 1);
+  // Not for a RST, though: RFC 5961 3.2 drops one outside [RCV.NXT, RCV.NXT + RCV.WND) silently.
+  if (len == 0) {
+    return seg.seq.in_window(t.rcv_nxt, seg.has(tcp_flag::kRst) && wnd > 0 ? wnd : wnd + 1);
+  }
   if (wnd == 0) {
     // MUST-66: with a zero window, RSTs and ACKs must still be processed; a segment at
     // RCV.NXT gets through this test and its text is trimmed away later.
@@ -349,6 +352,18 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
       in_state(t.state, State::kEstablished | State::kFinWait1 | State::kFinWait2)) {
     const SeqNum up = seg.seq + seg.urgent_pointer;
     if (!t.rcv_up || up.after(*t.rcv_up)) t.rcv_up = up;
+  }
+
+  // Seventh: the text. After close() nothing can read it: new data for a connection the
+  // application has closed is answered with a RST, and the connection ends (RFC 9293 3.6.1
+  // SHLD-3, RFC 1122 4.2.2.13; Linux does the same, "data after close").
+  if (in_state(t.state, State::kFinWait1 | State::kFinWait2) && t.owner == -1 &&
+      !in.payload.empty() &&
+      (in.seq + static_cast<std::uint32_t>(in.payload.size())).after(t.rcv_nxt)) {
+    ++counters_.data_after_close_resets;
+    send_rst_for(seg);  // <SEQ=SEG.ACK><CTL=RST>
+    delete_tcb(t, 0);
+    return;
   }
 
   // Seventh and eighth: the text and the FIN.
