@@ -52,8 +52,9 @@ void Engine::check_invariants(Tcb& t) {
           "the TIME-WAIT timer runs iff in TIME-WAIT");
   require(!t.fin_wait2_deadline || t.state == State::kFinWait2,
           "the FIN-WAIT-2 timer runs only in FIN-WAIT-2");
-  require(!t.keepalive_deadline || in_state(t.state, State::kEstablished | State::kCloseWait),
-          "keepalive runs only on an established connection");
+  require(!t.keepalive_deadline || in_state(t.state, State::kEstablished | State::kCloseWait |
+                                                         State::kFinWait1 | State::kFinWait2),
+          "keepalive runs only on an established or half-closed connection");
   require(!t.persist_deadline || (!outstanding && !t.rtx_deadline),
           "the persist timer runs only while nothing is in flight");
   require(t.rto <= config_.max_rto && t.rto >= std::min(config_.min_rto, config_.initial_rto),

@@ -9,7 +9,13 @@ void Engine::arm_rtx(Tcb& t) { t.rtx_deadline = now_ + t.rto; }
 
 void Engine::restart_keepalive(Tcb& t) {
   t.keepalive_probes_sent = 0;
-  if (!t.options.keepalive || !in_state(t.state, State::kEstablished | State::kCloseWait)) {
+  // Keep-alives run while the connection is open both ways or half-closed with the application
+  // still holding it (FIN-WAIT-2 included, as Linux: a half-closed connection whose peer died
+  // would otherwise wait forever). An orphan in FIN-WAIT-1/2 has its own timeouts instead.
+  const bool half_closed_held =
+      in_state(t.state, State::kFinWait1 | State::kFinWait2) && t.owner != -1;
+  if (!t.options.keepalive ||
+      (!in_state(t.state, State::kEstablished | State::kCloseWait) && !half_closed_held)) {
     t.keepalive_deadline.reset();
     return;
   }
@@ -41,6 +47,10 @@ void Engine::on_timers(Tcb& t) {
   if (due(t.rtx_deadline)) {
     on_retransmission_timeout(t);
     if (find(tuple) == nullptr) return;
+  }
+  if (due(t.keepalive_deadline) && t.owner == -1 &&
+      in_state(t.state, State::kFinWait1 | State::kFinWait2)) {
+    t.keepalive_deadline.reset();  // orphaned since it was armed: the orphan timeouts govern
   }
   if (due(t.keepalive_deadline)) {
     on_keepalive_timeout(t);
