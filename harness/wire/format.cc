@@ -140,8 +140,8 @@ std::string format_icmp(const IcmpPacket& p) {
     if (tcp) s += "." + std::to_string(load_be16(q, ihl));
     s += " > " + Ipv4Addr{load_be32(q, 16)}.to_string();
     if (tcp) {
-      s += "." + std::to_string(load_be16(q, ihl + 2)) +
-           " seq " + std::to_string(load_be32(q, ihl + 4));
+      s += "." + std::to_string(load_be16(q, ihl + 2)) + " seq " +
+           std::to_string(load_be32(q, ihl + 4));
     }
   }
   s += ", length " + std::to_string(kIcmpHeader + m.body.size());
