@@ -195,8 +195,8 @@ class Cursor {
       fail("expected " + what + " as hex bytes like 0xfe04abcd");
     }
     std::vector<std::uint8_t> out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-      if (std::isxdigit(static_cast<unsigned char>(digits[i])) == 0) {
+    for (const char d : digits) {
+      if (std::isxdigit(static_cast<unsigned char>(d)) == 0) {
         fail_at(at, "expected " + what + " as hex bytes like 0xfe04abcd, got '" +
                         std::string(text_.substr(start, pos_ - start)) + "'");
       }
@@ -525,8 +525,9 @@ IcmpLine parse_icmp(Cursor& c) {
   c.skip_space();
   Location at = c.here();
   if (auto n = c.maybe_integer()) {
-    if (*n < 0 || *n > 255)
+    if (*n < 0 || *n > 255) {
       c.fail_at(at, "ICMP type " + std::to_string(*n) + " does not fit 8 bits");
+    }
     m.type = static_cast<std::uint8_t>(*n);
   } else {
     const std::string name = c.word(
@@ -544,8 +545,9 @@ IcmpLine parse_icmp(Cursor& c) {
   const std::string names = wire::icmp_code_names(m.type);
   const std::string type_name = wire::icmp_type_name(m.type);
   if (auto n = c.maybe_integer()) {
-    if (*n < 0 || *n > 255)
+    if (*n < 0 || *n > 255) {
       c.fail_at(at, "ICMP code " + std::to_string(*n) + " does not fit 8 bits");
+    }
     m.code = static_cast<std::uint8_t>(*n);
   } else {
     const std::string name =

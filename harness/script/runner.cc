@@ -1061,8 +1061,10 @@ class Run {
           if (field == "state" && n == have) shown = name;
         }
         const std::string& name = c.text.empty() ? c.field : c.text;
-        fail(l, "assertion failed: " + name + " " + c.op + " " + c.value + " (" + name + " is " +
-                    shown + ")");
+        std::string what = "assertion failed: " + name;
+        what += " " + c.op + " " + c.value + " (" + name;
+        what += " is " + shown + ")";
+        fail(l, what);
       }
     }
   }

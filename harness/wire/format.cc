@@ -134,7 +134,7 @@ std::string format_icmp(const IcmpPacket& p) {
   // IP header and 8 bytes of data, so the whole quoted datagram is never there to parse).
   const ByteSpan q = m.body;
   if (q.size() >= kIpv4MinHeader && (q[0] >> 4) == 4) {
-    const std::size_t ihl = (q[0] & 0x0fU) * 4U;
+    const std::size_t ihl = std::size_t{q[0] & 0x0fU} * 4;
     s += ", quoting " + Ipv4Addr{load_be32(q, 12)}.to_string();
     const bool tcp = q[9] == kIpProtoTcp && ihl >= kIpv4MinHeader && q.size() >= ihl + 8;
     if (tcp) s += "." + std::to_string(load_be16(q, ihl));
