@@ -41,14 +41,31 @@ struct TimeSpec {
 
 enum class Direction { kInbound, kOutbound };  // < injected into the target, > expected from it
 
-// One TCP option as written: mss 1460, wscale 7, sackOK, sack 1:2 3:4, TS val 1 ecr 0, nop, eol.
+// One TCP option as written: mss 1460, wscale 7, sackOK, sack 1:2 3:4, TS val 1 ecr 0, nop, eol,
+// or (extension) raw 0xfe04abcd: bytes put into the option space verbatim, whatever they say.
 struct OptionSpec {
-  enum class Kind { kNop, kEol, kMss, kWscale, kSackOk, kSack, kTimestamp };
+  enum class Kind { kNop, kEol, kMss, kWscale, kSackOk, kSack, kTimestamp, kRaw };
   Kind kind = Kind::kNop;
   std::uint32_t value = 0;                                           // mss, wscale
   std::vector<std::pair<std::uint32_t, std::uint32_t>> sack_blocks;  // relative, [left, right)
   std::uint32_t ts_val = 0;
   std::uint32_t ts_ecr = 0;
+  std::vector<std::uint8_t> raw;  // kRaw
+};
+
+// Extension: the trailing "[attr, attr, ...]" of a packet or ICMP line. Each is optional; absent
+// means the default (and, outbound, not checked).
+struct Attributes {
+  // The harness-side port: the flow (connection) this line belongs to. Inbound, the segment's
+  // source port; outbound, the destination port the target's segment must have. Each port has
+  // its own relative sequence spaces. Absent: the default flow.
+  std::optional<std::uint16_t> sport;
+  std::optional<std::uint32_t> src;  // IPv4 source (host order): set inbound, checked outbound
+  std::optional<std::uint32_t> dst;  // IPv4 destination
+  std::optional<std::uint8_t> tos;
+  std::optional<std::uint8_t> ttl;
+  std::vector<std::uint8_t> ip_options;  // inbound only: raw IPv4 options, padded with EOL
+  bool bad_checksum = false;             // inbound TCP only: "bad tcp csum"
 };
 
 struct PacketLine {
@@ -64,7 +81,20 @@ struct PacketLine {
   std::vector<OptionSpec> options;
   bool options_any = false;
   std::optional<std::uint32_t> urgent_pointer;  // "urg N"
-  bool bad_checksum = false;  // extension: "[bad tcp csum]" marks an inbound segment corrupt
+  Attributes attributes;                        // extension: [sport 40001, tos 0x10, ...]
+};
+
+// Extension (packetdrill's syntax): "< icmp unreachable port_unreachable [1:1001(1000)]". An ICMP
+// error about a segment the target sent on the line's flow, from the harness's side.
+struct IcmpLine {
+  std::uint8_t type = 0;
+  std::uint8_t code = 0;
+  std::optional<std::uint16_t> mtu;  // "frag_needed mtu N": the next-hop MTU (RFC 1191)
+  // The quoted segment, [start:end(length)], relative to the target's ISN on the flow.
+  std::uint32_t seq_start = 0;
+  std::uint32_t seq_end = 0;
+  std::uint32_t payload_length = 0;
+  Attributes attributes;  // of the ICMP packet; sport picks the flow
 };
 
 // "+0.3 > none": the target sends nothing from the previous line's time to this line's time.
@@ -97,11 +127,14 @@ struct SyscallLine {
 };
 
 // %{ assert tcpi_state == TCP_TIME_WAIT and tcpi_snd_cwnd >= 10 }%
+// %{ assert isn_gap(40001, 40002) > 100000 and isn_advance(40001) >= 240000 }%
 struct AssertLine {
   struct Comparison {
-    std::string field;  // tcpi_state, tcpi_snd_cwnd, ...
-    std::string op;     // == != < <= > >=
-    std::string value;  // a number or a symbol (TCP_ESTABLISHED)
+    std::string field;                 // tcpi_state, tcpi_snd_cwnd, ..., isn_gap, isn_advance
+    std::vector<std::uint16_t> ports;  // the flows a harness pseudo-field is about
+    std::string op;                    // == != < <= > >=
+    std::string value;                 // a number or a symbol (TCP_ESTABLISHED)
+    std::string text;                  // as written, for messages: "isn_gap(40001, 40002)"
   };
   std::vector<Comparison> all;  // conjunction
   std::string source;           // the text between %{ and }%, for messages
@@ -110,7 +143,7 @@ struct AssertLine {
 struct Line {
   Location location;
   TimeSpec time;
-  std::variant<PacketLine, SilenceLine, SyscallLine, AssertLine> event;
+  std::variant<PacketLine, SilenceLine, SyscallLine, AssertLine, IcmpLine> event;
   std::string text;  // the line as written, for messages
 };
 

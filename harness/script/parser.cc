@@ -5,7 +5,12 @@
 #include <cmath>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <sstream>
+
+#include "harness/wire/icmp.h"
+#include "harness/wire/ipv4.h"
+#include "harness/wire/tcp.h"
 
 namespace synack::script {
 namespace {
@@ -175,6 +180,71 @@ class Cursor {
     const double seconds = std::strtod(s.c_str(), nullptr);
     return static_cast<std::int64_t>(std::llround(seconds * 1e6));
   }
+  // Hex bytes: "0xfe04abcd" or "fe04abcd", two digits a byte.
+  std::vector<std::uint8_t> hex_bytes(const std::string& what) {
+    skip_space();
+    const Location at = here();
+    const std::size_t start = pos_;
+    while (pos_ < text_.size() && std::isalnum(static_cast<unsigned char>(text_[pos_])) != 0) {
+      ++pos_;
+    }
+    std::string_view digits = text_.substr(start, pos_ - start);
+    if (digits.starts_with("0x") || digits.starts_with("0X")) digits.remove_prefix(2);
+    if (digits.empty()) {
+      pos_ = start;
+      fail("expected " + what + " as hex bytes like 0xfe04abcd");
+    }
+    std::vector<std::uint8_t> out;
+    for (const char d : digits) {
+      if (std::isxdigit(static_cast<unsigned char>(d)) == 0) {
+        fail_at(at, "expected " + what + " as hex bytes like 0xfe04abcd, got '" +
+                        std::string(text_.substr(start, pos_ - start)) + "'");
+      }
+    }
+    if (digits.size() % 2 != 0) {
+      fail_at(at, what + " has an odd number of hex digits (" + std::to_string(digits.size()) +
+                      "): two make a byte");
+    }
+    for (std::size_t i = 0; i < digits.size(); i += 2) {
+      out.push_back(
+          static_cast<std::uint8_t>(std::stoi(std::string(digits.substr(i, 2)), nullptr, 16)));
+    }
+    return out;
+  }
+  // A dotted quad, in host order.
+  std::uint32_t ipv4_address(const std::string& what) {
+    skip_space();
+    const std::size_t start = pos_;
+    while (pos_ < text_.size() &&
+           (std::isdigit(static_cast<unsigned char>(text_[pos_])) != 0 || text_[pos_] == '.')) {
+      ++pos_;
+    }
+    const auto a = wire::Ipv4Addr::parse(text_.substr(start, pos_ - start));
+    if (!a) {
+      pos_ = start;
+      fail("expected " + what + " as an IPv4 address like 192.0.2.1");
+    }
+    return a->value;
+  }
+  // A number in [lo, hi], named `what` in messages.
+  std::uint32_t bounded(const std::string& what, std::uint32_t lo, std::uint32_t hi) {
+    skip_space();
+    const Location at = here();
+    const std::int64_t v = integer(what);
+    if (v < lo || v > hi) {
+      fail_at(at, what + " " + std::to_string(v) + " is out of range (" + std::to_string(lo) +
+                      " to " + std::to_string(hi) + ")");
+    }
+    return static_cast<std::uint32_t>(v);
+  }
+  // The next identifier, without consuming it.
+  std::string peek_word() {
+    const std::size_t start = pos_;
+    std::string w = ident();
+    pos_ = start;
+    return w;
+  }
+
   std::string rest() {
     skip_space();
     std::string r(text_.substr(pos_));
@@ -270,7 +340,7 @@ OptionSpec parse_option(Cursor& c) {
   OptionSpec o;
   c.skip_space();
   const Location at = c.here();
-  const std::string name = c.word("a TCP option (nop, eol, mss, wscale, sackOK, sack, TS)");
+  const std::string name = c.word("a TCP option (nop, eol, mss, wscale, sackOK, sack, TS, raw)");
   if (name == "nop") {
     o.kind = OptionSpec::Kind::kNop;
   } else if (name == "eol") {
@@ -299,29 +369,106 @@ OptionSpec parse_option(Cursor& c) {
     o.ts_val = c.u32("the TS value");
     c.expect("ecr", "'ecr' in 'TS val N ecr N'");
     o.ts_ecr = c.u32("the TS echo reply");
+  } else if (name == "raw") {
+    // Extension: bytes inserted verbatim, for unknown kinds (MUST-6) and illegal lengths (MUST-7).
+    o.kind = OptionSpec::Kind::kRaw;
+    o.raw = c.hex_bytes("the raw option");
   } else {
-    c.fail_at(
-        at, "unknown TCP option '" + name + "' (expected nop, eol, mss, wscale, sackOK, sack, TS)");
+    c.fail_at(at, "unknown TCP option '" + name +
+                      "' (expected nop, eol, mss, wscale, sackOK, sack, TS, raw)");
   }
   return o;
+}
+
+// Bytes an option takes in the option space.
+std::size_t option_length(const OptionSpec& o) {
+  using K = OptionSpec::Kind;
+  switch (o.kind) {
+    case K::kNop:
+    case K::kEol:
+      return 1;
+    case K::kMss:
+      return 4;
+    case K::kWscale:
+      return 3;
+    case K::kSackOk:
+      return 2;
+    case K::kSack:
+      return 2 + 8 * o.sack_blocks.size();
+    case K::kTimestamp:
+      return 10;
+    case K::kRaw:
+      return o.raw.size();
+  }
+  return 0;
+}
+
+// Extension: "[sport 40001, src 192.0.2.9, dst 192.168.0.1, tos 0x10, ttl 1, ipopts 0x9404,
+// bad tcp csum]", after the opening '['.
+Attributes parse_attributes(Cursor& c, Direction dir, bool icmp) {
+  Attributes a;
+  std::set<std::string> seen;
+  const bool inbound = dir == Direction::kInbound;
+  do {
+    c.skip_space();
+    const Location at = c.here();
+    const std::string name =
+        c.word("an attribute (sport, src, dst, tos, ttl, ipopts or bad tcp csum)");
+    if (!seen.insert(name).second) c.fail_at(at, "'" + name + "' given twice");
+    if (name == "bad") {
+      if (c.ident() != "tcp" || c.ident() != "csum") c.fail_at(at, "expected 'bad tcp csum'");
+      if (!inbound) c.fail_at(at, "'bad tcp csum' is for inbound (<) lines only");
+      if (icmp) c.fail_at(at, "'bad tcp csum' is for TCP segments, not ICMP");
+      a.bad_checksum = true;
+    } else if (name == "sport") {
+      a.sport = static_cast<std::uint16_t>(c.bounded("sport", 1, 0xffff));
+    } else if (name == "src") {
+      a.src = c.ipv4_address("the source address");
+    } else if (name == "dst") {
+      a.dst = c.ipv4_address("the destination address");
+    } else if (name == "tos") {
+      a.tos = static_cast<std::uint8_t>(c.bounded("tos", 0, 0xff));
+    } else if (name == "ttl") {
+      a.ttl = static_cast<std::uint8_t>(c.bounded("ttl", 0, 0xff));
+    } else if (name == "ipopts") {
+      if (!inbound) c.fail_at(at, "'ipopts' is for inbound (<) lines only");
+      c.skip_space();
+      const Location bytes_at = c.here();
+      a.ip_options = c.hex_bytes("ipopts");
+      if (a.ip_options.size() > wire::kIpv4MaxHeader - wire::kIpv4MinHeader) {
+        c.fail_at(bytes_at, "ipopts is " + std::to_string(a.ip_options.size()) +
+                                " bytes; at most 40 fit in an IPv4 header");
+      }
+    } else {
+      c.fail_at(at, "unknown attribute '" + name +
+                        "' (expected sport, src, dst, tos, ttl, ipopts or bad tcp csum)");
+    }
+  } while (c.accept(","));
+  c.expect("]", "',' or ']' after an attribute");
+  return a;
+}
+
+// start:end(length), as in 1:1001(1000).
+void parse_sequence_range(Cursor& c, std::uint32_t& start, std::uint32_t& end,
+                          std::uint32_t& length) {
+  start = c.u32("a sequence number like 0:0(0)");
+  c.expect(":", "':' in start:end(length)");
+  end = c.u32("the end sequence number");
+  c.expect("(", "'(' in start:end(length)");
+  length = c.u32("the payload length");
+  c.expect(")", "')' after the payload length");
+  if (end - start != length) {
+    c.fail_at(c.here(), "start:end(length) disagree: " + std::to_string(start) + ":" +
+                            std::to_string(end) + " is " + std::to_string(end - start) +
+                            " bytes, not " + std::to_string(length));
+  }
 }
 
 PacketLine parse_packet(Cursor& c, Direction dir) {
   PacketLine p;
   p.direction = dir;
   p.flags = parse_flags(c);
-  p.seq_start = c.u32("a sequence number like 0:0(0)");
-  c.expect(":", "':' in start:end(length)");
-  p.seq_end = c.u32("the end sequence number");
-  c.expect("(", "'(' in start:end(length)");
-  p.payload_length = c.u32("the payload length");
-  c.expect(")", "')' after the payload length");
-  if (p.seq_end - p.seq_start != p.payload_length) {
-    c.fail_at(c.here(), "start:end(length) disagree: " + std::to_string(p.seq_start) + ":" +
-                            std::to_string(p.seq_end) + " is " +
-                            std::to_string(p.seq_end - p.seq_start) + " bytes, not " +
-                            std::to_string(p.payload_length));
-  }
+  parse_sequence_range(c, p.seq_start, p.seq_end, p.payload_length);
   for (;;) {
     if (c.accept("ack")) {
       if (p.ack) c.fail("'ack' given twice");
@@ -347,6 +494,7 @@ PacketLine parse_packet(Cursor& c, Direction dir) {
     c.fail_at(c.here(), "'ack' given but the flags have no '.' (ACK)");
   }
   if (c.accept("<")) {
+    const Location options_at = c.here();
     if (c.accept("...")) {
       p.options_any = true;
     } else {
@@ -354,14 +502,80 @@ PacketLine parse_packet(Cursor& c, Direction dir) {
       while (c.accept(",")) p.options.push_back(parse_option(c));
     }
     c.expect(">", "',' or '>' after a TCP option");
+    std::size_t bytes = 0;
+    for (const OptionSpec& o : p.options) bytes += option_length(o);
+    if (bytes > wire::kTcpMaxOptions) {
+      c.fail_at(options_at, "the TCP options take " + std::to_string(bytes) +
+                                " bytes; at most 40 fit in a TCP header");
+    }
   }
-  if (c.accept("[bad tcp csum]")) p.bad_checksum = true;
+  if (c.accept("[")) p.attributes = parse_attributes(c, dir, /*icmp=*/false);
+  c.skip_space();
   if (!c.at_end()) c.fail("expected the end of the packet line");
   if (dir == Direction::kInbound) {
     if (!p.window) c.fail_at(c.here(), "inbound packets need 'win N'");
     if (p.options_any) c.fail_at(c.here(), "'<...>' only makes sense on outbound (>) packets");
   }
   return p;
+}
+
+// "icmp TYPE CODE [mtu N] [start:end(length)] [attributes]", after the '<'.
+IcmpLine parse_icmp(Cursor& c) {
+  IcmpLine m;
+  c.skip_space();
+  Location at = c.here();
+  if (auto n = c.maybe_integer()) {
+    if (*n < 0 || *n > 255) {
+      c.fail_at(at, "ICMP type " + std::to_string(*n) + " does not fit 8 bits");
+    }
+    m.type = static_cast<std::uint8_t>(*n);
+  } else {
+    const std::string name = c.word(
+        "an ICMP type (unreachable, source_quench, time_exceeded, parameter_problem or a number)");
+    const auto type = wire::icmp_type_by_name(name);
+    if (!type) {
+      c.fail_at(at, "unknown ICMP type '" + name +
+                        "' (expected unreachable, source_quench, time_exceeded, "
+                        "parameter_problem or a number)");
+    }
+    m.type = *type;
+  }
+  c.skip_space();
+  at = c.here();
+  const std::string names = wire::icmp_code_names(m.type);
+  const std::string type_name = wire::icmp_type_name(m.type);
+  if (auto n = c.maybe_integer()) {
+    if (*n < 0 || *n > 255) {
+      c.fail_at(at, "ICMP code " + std::to_string(*n) + " does not fit 8 bits");
+    }
+    m.code = static_cast<std::uint8_t>(*n);
+  } else {
+    const std::string name =
+        c.word("an ICMP code (" + (names.empty() ? "a number" : names + " or a number") + ")");
+    const auto code = wire::icmp_code_by_name(m.type, name);
+    if (!code) {
+      c.fail_at(at, "'" + name + "' is not a code of ICMP " + type_name + " (expected " +
+                        (names.empty() ? "a number" : names + " or a number") + ")");
+    }
+    m.code = *code;
+  }
+  c.skip_space();
+  at = c.here();
+  if (c.peek_word() == "mtu") {
+    c.ident();
+    if (m.type != wire::icmp_type::kDestinationUnreachable ||
+        m.code != wire::icmp_unreachable::kFragNeeded) {
+      c.fail_at(at, "'mtu' goes with 'unreachable frag_needed' only");
+    }
+    m.mtu = static_cast<std::uint16_t>(c.bounded("mtu", 0, 0xffff));
+  }
+  c.expect("[", "'[start:end(length)]', the segment the ICMP message quotes");
+  parse_sequence_range(c, m.seq_start, m.seq_end, m.payload_length);
+  c.expect("]", "']' after the quoted segment");
+  if (c.accept("[")) m.attributes = parse_attributes(c, Direction::kInbound, /*icmp=*/true);
+  c.skip_space();
+  if (!c.at_end()) c.fail("expected the end of the ICMP line");
+  return m;
 }
 
 Arg parse_arg(Cursor& c);
@@ -472,10 +686,26 @@ AssertLine parse_assert(const std::string& body, const Location& at) {
     AssertLine::Comparison cmp;
     b.skip_space();
     const Location field_at = b.here();
-    cmp.field = b.word("a tcpi_ field");
-    if (!cmp.field.starts_with("tcpi_")) {
+    cmp.field = b.word("a tcpi_ field, isn_gap(port, port) or isn_advance(port)");
+    cmp.text = cmp.field;
+    const bool isn = cmp.field == "isn_gap" || cmp.field == "isn_advance";
+    if (!cmp.field.starts_with("tcpi_") && !isn) {
       b.fail_at(field_at, "unsupported in %{ }%: '" + cmp.field +
-                              "' (only tcpi_<field> <op> <value> comparisons joined by 'and')");
+                              "' (only tcpi_<field>, isn_gap(port, port) and isn_advance(port) "
+                              "<op> <value> comparisons joined by 'and')");
+    }
+    if (isn) {
+      // Harness pseudo-fields about the target's ISNs on flows (harness ports).
+      const std::size_t want = cmp.field == "isn_gap" ? 2 : 1;
+      b.expect("(", "'(' after " + cmp.field);
+      do {
+        cmp.ports.push_back(static_cast<std::uint16_t>(b.bounded("a harness port", 1, 0xffff)));
+      } while (cmp.ports.size() < want && b.accept(","));
+      if (cmp.ports.size() < want) b.fail("expected ',' and a second port: isn_gap(port, port)");
+      b.expect(")", "')' after the port" + std::string(want > 1 ? "s" : ""));
+      cmp.text += "(" + std::to_string(cmp.ports[0]);
+      if (want > 1) cmp.text += ", " + std::to_string(cmp.ports[1]);
+      cmp.text += ")";
     }
     for (const char* op : {"==", "!=", "<=", ">=", "<", ">"}) {
       if (b.accept(op)) {
@@ -487,13 +717,17 @@ AssertLine parse_assert(const std::string& body, const Location& at) {
     b.skip_space();
     if (auto n = b.maybe_integer()) {
       cmp.value = std::to_string(*n);
+    } else if (isn) {
+      b.fail("expected a number to compare " + cmp.text + " with");
     } else {
       cmp.value = b.word("a number or a symbol like TCP_ESTABLISHED");
     }
     a.all.push_back(cmp);
   } while (b.accept("and"));
   if (!b.at_end()) {
-    b.fail("unsupported in %{ }%: only tcpi_<field> <op> <value> comparisons joined by 'and'");
+    b.fail(
+        "unsupported in %{ }%: only tcpi_<field>, isn_gap(port, port) and isn_advance(port) "
+        "<op> <value> comparisons joined by 'and'");
   }
   return a;
 }
@@ -546,8 +780,19 @@ ParseResult parse_script(std::string_view text, const std::string& path) {
         }
         l.event = parse_assert(body.substr(0, end), body_at);
       } else if (c.accept("<")) {
-        l.event = parse_packet(c, Direction::kInbound);
+        if (c.peek_word() == "icmp") {
+          c.ident();
+          l.event = parse_icmp(c);
+        } else {
+          l.event = parse_packet(c, Direction::kInbound);
+        }
       } else if (c.accept(">")) {
+        c.skip_space();
+        if (c.peek_word() == "icmp") {
+          c.fail_at(c.here(),
+                    "ICMP from the target cannot be expected: only '< icmp' lines, which inject "
+                    "it");
+        }
         if (c.accept("none")) {
           if (!c.at_end()) c.fail("expected the end of the line after 'none'");
           l.event = SilenceLine{};

@@ -118,7 +118,7 @@ TEST(Parser, ReadsPacketDetails) {
   EXPECT_EQ(sack.window, 502U);
   EXPECT_EQ(packet(s, 2).flags, 0x04);
   EXPECT_EQ(packet(s, 3).flags, 0);
-  EXPECT_TRUE(packet(s, 3).bad_checksum);
+  EXPECT_TRUE(packet(s, 3).attributes.bad_checksum);
 }
 
 TEST(Parser, ReadsSyscallResultsWithErrno) {
@@ -157,6 +157,89 @@ TEST(Parser, ReadsExtensions) {
   EXPECT_EQ(a.all[0].value, "TCP_TIME_WAIT");
   EXPECT_EQ(a.all[1].op, ">=");
   EXPECT_EQ(std::get<AssertLine>(s.lines[2].event).all.size(), 2U);
+}
+
+TEST(Parser, ReadsTrailingAttributes) {
+  const Script s = parse_ok(
+      R"(0 < S 0:0(0) win 1 <mss 1460> [sport 40001, src 10.0.0.9, dst 192.168.0.1, tos 0x10, ttl 1, ipopts 0x9404]
++0 > S. 0:0(0) ack 1 <...> [sport 40001, dst 10.0.0.9, ttl 64]
++0 < . 1:1(0) ack 1 win 1 [ bad  tcp  csum , sport 40002 ]
++0 < . 1:1(0) ack 1 win 1 [bad tcp csum]
+)");
+  const Attributes& in = packet(s, 0).attributes;
+  EXPECT_EQ(in.sport, 40001);
+  EXPECT_EQ(in.src, 0x0a000009U);
+  EXPECT_EQ(in.dst, 0xc0a80001U);
+  EXPECT_EQ(in.tos, 0x10);
+  EXPECT_EQ(in.ttl, 1);
+  EXPECT_EQ(in.ip_options, (std::vector<std::uint8_t>{0x94, 0x04}));
+  EXPECT_FALSE(in.bad_checksum);
+  const Attributes& out = packet(s, 1).attributes;
+  EXPECT_EQ(out.sport, 40001);
+  EXPECT_EQ(out.dst, 0x0a000009U);
+  EXPECT_FALSE(out.src);
+  EXPECT_FALSE(out.tos);
+  EXPECT_EQ(out.ttl, 64);
+  EXPECT_TRUE(packet(s, 2).attributes.bad_checksum);
+  EXPECT_EQ(packet(s, 2).attributes.sport, 40002);
+  EXPECT_TRUE(packet(s, 3).attributes.bad_checksum);
+  EXPECT_FALSE(packet(s, 3).attributes.sport);
+}
+
+TEST(Parser, ReadsRawOptions) {
+  const Script s = parse_ok(R"(0 < S 0:0(0) win 1 <mss 1460, raw 0xfe04abcd, nop>
++0 > S. 0:0(0) ack 1 <raw fe04ABCD,raw 00>
+)");
+  const PacketLine& in = packet(s, 0);
+  ASSERT_EQ(in.options.size(), 3U);
+  EXPECT_EQ(in.options[1].kind, OptionSpec::Kind::kRaw);
+  EXPECT_EQ(in.options[1].raw, (std::vector<std::uint8_t>{0xfe, 0x04, 0xab, 0xcd}));
+  EXPECT_EQ(in.options[2].kind, OptionSpec::Kind::kNop);
+  const PacketLine& out = packet(s, 1);
+  EXPECT_EQ(out.options[0].raw, (std::vector<std::uint8_t>{0xfe, 0x04, 0xab, 0xcd}));
+  EXPECT_EQ(out.options[1].raw, (std::vector<std::uint8_t>{0x00}));
+}
+
+TEST(Parser, ReadsIcmpLines) {
+  const Script s = parse_ok(R"(0 < icmp unreachable port_unreachable [1:1001(1000)]
++0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)] [sport 40001, src 10.0.0.254]
++0 < icmp time_exceeded ttl_exceeded [0:0(0)]
++0 < icmp 12 0 [5:5(0)]
++0 < icmp source_quench 0 [1:2(1)]
+)");
+  const auto& unreach = std::get<IcmpLine>(s.lines[0].event);
+  EXPECT_EQ(unreach.type, 3);
+  EXPECT_EQ(unreach.code, 3);
+  EXPECT_FALSE(unreach.mtu);
+  EXPECT_EQ(unreach.seq_start, 1U);
+  EXPECT_EQ(unreach.seq_end, 1001U);
+  EXPECT_EQ(unreach.payload_length, 1000U);
+  const auto& frag = std::get<IcmpLine>(s.lines[1].event);
+  EXPECT_EQ(frag.code, 4);
+  EXPECT_EQ(frag.mtu, 1200);
+  EXPECT_EQ(frag.attributes.sport, 40001);
+  EXPECT_EQ(frag.attributes.src, 0x0a0000feU);
+  EXPECT_EQ(std::get<IcmpLine>(s.lines[2].event).type, 11);
+  EXPECT_EQ(std::get<IcmpLine>(s.lines[2].event).code, 0);
+  EXPECT_EQ(std::get<IcmpLine>(s.lines[3].event).type, 12);
+  EXPECT_EQ(std::get<IcmpLine>(s.lines[4].event).type, 4);
+}
+
+TEST(Parser, ReadsIsnPseudoFields) {
+  const Script s = parse_ok(
+      "0 %{ assert isn_gap(40001, 40002) > 100000 and isn_advance( 40001 ) >= 240000 and "
+      "tcpi_state == TCP_LISTEN }%\n");
+  const auto& a = std::get<AssertLine>(s.lines[0].event);
+  ASSERT_EQ(a.all.size(), 3U);
+  EXPECT_EQ(a.all[0].field, "isn_gap");
+  EXPECT_EQ(a.all[0].ports, (std::vector<std::uint16_t>{40001, 40002}));
+  EXPECT_EQ(a.all[0].text, "isn_gap(40001, 40002)");
+  EXPECT_EQ(a.all[0].value, "100000");
+  EXPECT_EQ(a.all[1].field, "isn_advance");
+  EXPECT_EQ(a.all[1].ports, (std::vector<std::uint16_t>{40001}));
+  EXPECT_EQ(a.all[1].text, "isn_advance(40001)");
+  EXPECT_EQ(a.all[2].text, "tcpi_state");
+  EXPECT_TRUE(a.all[2].ports.empty());
 }
 
 TEST(Parser, CommentsKeepLineNumbers) {
@@ -211,7 +294,78 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"assert_python", "0 %{ print(1) }%\n", 1, 6, "expected 'assert'"},
         BadCase{"assert_not_tcpi", "0 %{ assert x == 1 }%\n", 1, 13, "unsupported in %{ }%"},
         BadCase{"unterminated_assert", "0 %{ assert tcpi_state == 1\n", 1, 1, "unterminated %{"},
-        BadCase{"blocking_packet", "0...1 > S 0:0(0) <...>\n", 1, 1, "for syscalls only"}),
+        BadCase{"blocking_packet", "0...1 > S 0:0(0) <...>\n", 1, 1, "for syscalls only"},
+        // Trailing attributes.
+        BadCase{"unknown_attribute", "0 < S 0:0(0) win 1 [colour red]\n", 1, 21,
+                "unknown attribute 'colour' (expected sport, src, dst, tos, ttl, ipopts"},
+        BadCase{"attribute_twice", "0 < S 0:0(0) win 1 [sport 1, tos 2, sport 3]\n", 1, 37,
+                "'sport' given twice"},
+        BadCase{"sport_zero", "0 < S 0:0(0) win 1 [sport 0]\n", 1, 27,
+                "sport 0 is out of range (1 to 65535)"},
+        BadCase{"sport_too_big", "0 > S 0:0(0) [sport 65536]\n", 1, 21, "out of range"},
+        BadCase{"bad_address", "0 < S 0:0(0) win 1 [src 10.0.0]\n", 1, 25,
+                "expected the source address as an IPv4 address like 192.0.2.1, got '10.0.0]'"},
+        BadCase{"tos_too_big", "0 < S 0:0(0) win 1 [tos 256]\n", 1, 25, "tos 256 is out of range"},
+        BadCase{"ttl_not_a_number", "0 < S 0:0(0) win 1 [ttl x]\n", 1, 25, "expected ttl"},
+        BadCase{"ipopts_outbound", "0 > S 0:0(0) <...> [ipopts 01]\n", 1, 21,
+                "'ipopts' is for inbound (<) lines only"},
+        BadCase{
+            "ipopts_too_long",
+            "0 < S 0:0(0) win 1 [ipopts 0x"
+            "0101010101010101010101010101010101010101010101010101010101010101010101010101010101]\n",
+            1, 28, "ipopts is 41 bytes; at most 40 fit"},
+        BadCase{"ipopts_odd_digits", "0 < S 0:0(0) win 1 [ipopts 0x123]\n", 1, 28,
+                "ipopts has an odd number of hex digits (3)"},
+        BadCase{"ipopts_not_hex", "0 < S 0:0(0) win 1 [ipopts 0xzz]\n", 1, 28,
+                "expected ipopts as hex bytes like 0xfe04abcd, got '0xzz'"},
+        BadCase{"bad_csum_outbound", "0 > S 0:0(0) [bad tcp csum]\n", 1, 15,
+                "'bad tcp csum' is for inbound (<) lines only"},
+        BadCase{"bad_udp_csum", "0 < S 0:0(0) win 1 [bad udp csum]\n", 1, 21,
+                "expected 'bad tcp csum'"},
+        BadCase{"unclosed_attributes", "0 < S 0:0(0) win 1 [sport 1\n", 1, 28,
+                "',' or ']' after an attribute"},
+        BadCase{"attribute_then_garbage", "0 < S 0:0(0) win 1 [sport 1] x\n", 1, 30,
+                "expected the end of the packet line"},
+        // Raw TCP options.
+        BadCase{"raw_without_bytes", "0 < S 0:0(0) win 1 <raw>\n", 1, 24,
+                "expected the raw option as hex bytes"},
+        BadCase{"raw_odd_digits", "0 < S 0:0(0) win 1 <nop, raw fe0>\n", 1, 30,
+                "the raw option has an odd number of hex digits (3)"},
+        BadCase{"options_too_long",
+                "0 < S 0:0(0) win 1 <mss 1460, TS val 1 ecr 0, raw 0x"
+                "000102030405060708090a0b0c0d0e0f101112131415161718191a>\n",
+                1, 21, "the TCP options take 41 bytes; at most 40 fit"},
+        // ICMP.
+        BadCase{"icmp_unknown_type", "0 < icmp echo 0 [1:1(0)]\n", 1, 10,
+                "unknown ICMP type 'echo'"},
+        BadCase{"icmp_code_of_another_type", "0 < icmp time_exceeded port_unreachable [1:1(0)]\n",
+                1, 24,
+                "'port_unreachable' is not a code of ICMP time_exceeded (expected ttl_exceeded, "
+                "frag_reassembly_time_exceeded or a number)"},
+        BadCase{"icmp_code_too_big", "0 < icmp 3 300 [1:1(0)]\n", 1, 12,
+                "ICMP code 300 does not fit 8 bits"},
+        BadCase{"icmp_mtu_without_frag_needed",
+                "0 < icmp unreachable port_unreachable mtu 1200 [1:1(0)]\n", 1, 39,
+                "'mtu' goes with 'unreachable frag_needed' only"},
+        BadCase{"icmp_without_quote", "0 < icmp unreachable port_unreachable\n", 1, 38,
+                "expected '[start:end(length)]', the segment the ICMP message quotes"},
+        BadCase{"icmp_quote_disagrees", "0 < icmp unreachable port_unreachable [1:10(5)]\n", 1, 47,
+                "start:end(length) disagree"},
+        BadCase{"icmp_bad_csum", "0 < icmp unreachable port_unreachable [1:1(0)] [bad tcp csum]\n",
+                1, 49, "'bad tcp csum' is for TCP segments, not ICMP"},
+        BadCase{"icmp_outbound", "0 > icmp unreachable port_unreachable [1:1(0)]\n", 1, 5,
+                "ICMP from the target cannot be expected"},
+        BadCase{"icmp_any_time", "* < icmp unreachable port_unreachable [1:1(0)]\n", 1, 1,
+                "outbound (>) packets only"},
+        // ISN pseudo-fields.
+        BadCase{"isn_gap_one_port", "0 %{ assert isn_gap(40001) > 1 }%\n", 1, 26,
+                "expected ',' and a second port"},
+        BadCase{"isn_advance_symbol", "0 %{ assert isn_advance(40001) > TCP_LISTEN }%\n", 1, 34,
+                "expected a number to compare isn_advance(40001) with"},
+        BadCase{"isn_port_zero", "0 %{ assert isn_advance(0) > 1 }%\n", 1, 25,
+                "a harness port 0 is out of range"},
+        BadCase{"isn_without_parens", "0 %{ assert isn_gap > 1 }%\n", 1, 21,
+                "expected '(' after isn_gap"}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(Parser, UnreadableFileIsAnError) {
@@ -238,10 +392,14 @@ TEST(Parser, NeverCrashesOnMangledScripts) {
 +0...0.2 read(4, ..., 1000) = -1 EAGAIN (Resource temporarily unavailable)
 +0 poll([{fd=4, events=POLLIN|POLLOUT, revents=0}], 1, 0) = 0
 /* comment */ +0 %{ assert tcpi_state == TCP_ESTABLISHED and tcpi_rto > 0 }%
++0 < . 1:1(0) ack 1 win 9 <mss 1460, raw 0xfe04abcd> [sport 40001, src 10.0.0.1, tos 0x10, ipopts 0x9404]
++0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)] [sport 40001, ttl 1]
++0 %{ assert isn_gap(40001, 40002) > 1 and isn_advance(40001) < 300000 }%
 )";
   std::uint32_t rng = 12345;
   auto next = [&] { return rng = rng * 1103515245U + 12345U; };
-  const std::string alphabet = "0123456789+-.~*<>:()[]{},=|%/\"\\ \n\tSFPR.EWUackwinTSvalecr";
+  const std::string alphabet =
+      "0123456789+-.~*<>:()[]{},=|%/\"\\ \n\tSFPR.EWUackwinTSvalecrxicmpsportrawisn_gap";
   for (int i = 0; i < 20000; ++i) {
     std::string s = base;
     for (int edits = 1 + static_cast<int>(next() % 4); edits > 0; --edits) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "harness/wire/format.h"
+#include "harness/wire/icmp.h"
 #include "harness/wire/tcp.h"
 
 namespace synack::script {
@@ -112,7 +113,7 @@ class Run {
         record(false, *extra);
         throw Stop{CaseResult::Verdict::kFail, "at the end of the script: unexpected segment at " +
                                                    seconds(extra->time_us - t0_) + ": " +
-                                                   describe(extra->packet)};
+                                                   describe(extra->packet, true)};
       }
       if (observer_ != nullptr) {
         observer_->finish(target_.now_us() - t0_);
@@ -195,7 +196,7 @@ class Run {
       if (!p) break;
       record(false, *p);
       fail(l, std::string("unexpected segment at ") + seconds(p->time_us - t0_) + " " + why + ": " +
-                  describe(p->packet));
+                  describe(p->packet, true));
     }
     retry_parked(l);
   }
@@ -205,7 +206,7 @@ class Run {
   void record(bool to_target, const target::Captured& c) {
     LinkEvent e{to_target, c.time_us - t0_, c.packet};
     if (opt_.trace) {
-      opt_.trace(seconds(e.time_us) + (to_target ? " < " : " > ") + describe(c.packet));
+      opt_.trace(seconds(e.time_us) + (to_target ? " < " : " > ") + describe(c.packet, !to_target));
     }
     if (observer_ != nullptr) observer_->on_segment(e);
     link_.push_back(std::move(e));
@@ -219,16 +220,59 @@ class Run {
     throw Stop{CaseResult::Verdict::kFail, "oracle: " + v};
   }
 
-  // tcpdump-style, with sequence numbers relative to each side's ISN as the script writes them.
-  std::string describe(const target::Bytes& bytes) const {
+  // --- flows
+
+  // What the runner knows about one flow: the connection (or its successive incarnations)
+  // between the target and one harness port.
+  struct Flow {
+    std::optional<std::uint32_t> target_isn;    // learned from the target's SYN or SYN,ACK
+    std::optional<std::uint32_t> previous_isn;  // the one before, when the flow was re-opened
+    std::optional<std::uint16_t> target_port;   // on an active open, learned from the SYN
+    bool learn_target_port = false;             // connect(): the target's port is ephemeral
+    bool isn_fresh = true;              // the next target SYN starts a connection: learn its ISN
+    bool target_sent_syn_last = false;  // the target's last segment here was a SYN or SYN,ACK
+    std::optional<std::uint32_t> last_tsval;  // the target's, for inbound TS ecr
+    std::optional<std::pair<std::uint32_t, std::uint32_t>> ts_base;  // (target's, script's)
+  };
+
+  // Lines without [sport N] belong to the default flow: 40000, or the port of the last connect().
+  std::uint16_t default_port() const { return harness_port_.value_or(opt_.harness_port); }
+  std::uint16_t flow_port(const Attributes& a) const { return a.sport.value_or(default_port()); }
+  Flow& flow(std::uint16_t port) { return flows_[port]; }
+  const Flow* find_flow(std::uint16_t port) const {
+    auto it = flows_.find(port);
+    return it == flows_.end() ? nullptr : &it->second;
+  }
+  std::uint32_t target_isn(std::uint16_t port) const {
+    const Flow* f = find_flow(port);
+    return f != nullptr ? f->target_isn.value_or(0) : 0;
+  }
+  // The target's port on a flow: learned on an active open, else the bound (listening) port.
+  std::uint16_t target_port(std::uint16_t port) const {
+    const Flow* f = find_flow(port);
+    if (f != nullptr && f->target_port) return *f->target_port;
+    return bound_port_.value_or(opt_.target_port);
+  }
+  // "40001", or "40001 (fd 4)" when an fd's connection is on it.
+  std::string flow_name(std::uint16_t port) const {
+    std::string s = std::to_string(port);
+    for (const auto& [fd, p] : fd_flows_) {
+      if (p == port) s += " (fd " + std::to_string(fd) + ")";
+    }
+    return s;
+  }
+
+  // tcpdump-style, with sequence numbers relative to each side's ISN on the segment's flow, as
+  // the script writes them.
+  std::string describe(const target::Bytes& bytes, bool from_target) const {
     auto p = wire::parse_tcp_packet(bytes);
     if (!p) return wire::format_ipv4(bytes);
-    return wire::format_tcp(relativize(*p));
+    return wire::format_tcp(relativize(*p, from_target));
   }
-  TcpPacket relativize(TcpPacket p) const {
-    const bool from_target = p.ip.src.value == target_.target_addr();
-    const std::uint32_t own = from_target ? target_isn_.value_or(0) : opt_.harness_isn;
-    const std::uint32_t other = from_target ? opt_.harness_isn : target_isn_.value_or(0);
+  TcpPacket relativize(TcpPacket p, bool from_target) const {
+    const std::uint32_t isn = target_isn(from_target ? p.tcp.dst_port : p.tcp.src_port);
+    const std::uint32_t own = from_target ? isn : opt_.harness_isn;
+    const std::uint32_t other = from_target ? opt_.harness_isn : isn;
     p.tcp.seq = Seq(p.tcp.seq.raw() - own);
     if (p.tcp.has(wire::tcp_flags::kAck)) p.tcp.ack = Seq(p.tcp.ack.raw() - other);
     for (auto& o : p.tcp.options) {
@@ -239,44 +283,106 @@ class Run {
     return p;
   }
 
+  // The IPv4 header of an injected packet: from the harness to the target, DF, unless the
+  // line's attributes say otherwise.
+  void inbound_ip(wire::Ipv4Header& ip, const Attributes& a) const {
+    ip.src = wire::Ipv4Addr{a.src.value_or(target_.harness_addr())};
+    ip.dst = wire::Ipv4Addr{a.dst.value_or(target_.target_addr())};
+    ip.flags = wire::kIpFlagDontFragment;
+    if (a.tos) ip.tos = *a.tos;
+    if (a.ttl) ip.ttl = *a.ttl;
+    ip.options = a.ip_options;  // the emitter pads them with EOL to a word and sets the IHL
+  }
+
+  static bool has_raw_option(const PacketLine& pl) {
+    return std::any_of(pl.options.begin(), pl.options.end(),
+                       [](const OptionSpec& o) { return o.kind == OptionSpec::Kind::kRaw; });
+  }
+  // The option space a line describes, byte for byte (unpadded); raw options verbatim.
+  wire::Bytes option_bytes(const PacketLine& pl, bool inbound, const Flow& f) const {
+    wire::Bytes out;
+    for (const OptionSpec& o : pl.options) {
+      if (o.kind == OptionSpec::Kind::kRaw) {
+        out.insert(out.end(), o.raw.begin(), o.raw.end());
+      } else {
+        wire::emit_option(to_wire(o, inbound, f), out);
+      }
+    }
+    return out;
+  }
+
   void inject(const Line& l, const PacketLine& pl) {
-    // A reset, or a SYN while the target is not itself in a handshake (its last segment was
-    // not a SYN: so not a retransmitted SYN, nor a simultaneous open), starts a new connection,
-    // for which the target chooses a new ISN.
+    const std::uint16_t port = flow_port(pl.attributes);
+    Flow& f = flow(port);
+    // A reset, or a SYN while the target is not itself in a handshake on this flow (its last
+    // segment was not a SYN: so not a retransmitted SYN, nor a simultaneous open), starts a new
+    // connection, for which the target chooses a new ISN.
     const bool syn_only =
         (pl.flags & (wire::tcp_flags::kSyn | wire::tcp_flags::kAck)) == wire::tcp_flags::kSyn;
-    if ((pl.flags & wire::tcp_flags::kRst) != 0 || (syn_only && !target_sent_syn_last_)) {
-      isn_fresh_ = true;
+    if ((pl.flags & wire::tcp_flags::kRst) != 0 || (syn_only && !f.target_sent_syn_last)) {
+      f.isn_fresh = true;
     }
     TcpPacket p;
-    p.ip.src = wire::Ipv4Addr{target_.harness_addr()};
-    p.ip.dst = wire::Ipv4Addr{target_.target_addr()};
-    p.ip.flags = wire::kIpFlagDontFragment;
-    p.tcp.src_port = harness_port_.value_or(opt_.harness_port);
-    p.tcp.dst_port = target_port_.value_or(opt_.target_port);
+    inbound_ip(p.ip, pl.attributes);
+    p.tcp.src_port = port;
+    p.tcp.dst_port = target_port(port);
     p.tcp.seq = Seq(opt_.harness_isn + pl.seq_start);
     p.tcp.flags = pl.flags;
-    if (pl.ack) p.tcp.ack = Seq(target_isn_.value_or(0) + *pl.ack);
+    if (pl.ack) p.tcp.ack = Seq(f.target_isn.value_or(0) + *pl.ack);
     p.tcp.window = static_cast<std::uint16_t>(*pl.window);
     p.tcp.urgent_pointer = static_cast<std::uint16_t>(pl.urgent_pointer.value_or(0));
-    for (const OptionSpec& o : pl.options) p.tcp.options.push_back(to_wire(o, /*inbound=*/true));
+    if (has_raw_option(pl)) {
+      // Raw bytes may not parse as options at all (MUST-7 cases): the whole option space goes
+      // out verbatim, zero-filled (EOL) to a multiple of 4 by the emitter.
+      p.tcp.option_padding = option_bytes(pl, /*inbound=*/true, f);
+    } else {
+      for (const OptionSpec& o : pl.options) {
+        p.tcp.options.push_back(to_wire(o, /*inbound=*/true, f));
+      }
+    }
     p.payload.resize(pl.payload_length);
     for (std::uint32_t i = 0; i < pl.payload_length; ++i) {
       p.payload[i] = pattern_byte(pl.seq_start + i);
     }
-    if (pl.bad_checksum) {
+    if (pl.attributes.bad_checksum) {
       p.tcp.checksum = static_cast<std::uint16_t>(wire::correct_tcp_checksum(p) ^ 0xffff);
     }
-    const wire::Bytes bytes = wire::emit(p);
+    send(l, wire::emit(p));
+  }
+
+  // An ICMP error about a segment the target sent on the line's flow (RFC 792: it quotes the
+  // datagram's IP header and the first 8 bytes of its TCP header: ports and sequence number).
+  void inject_icmp(const Line& l, const IcmpLine& m) {
+    const std::uint16_t port = flow_port(m.attributes);
+    wire::Ipv4Header original;  // as the target sends its segments
+    original.flags = wire::kIpFlagDontFragment;
+    original.protocol = wire::kIpProtoTcp;
+    original.src = wire::Ipv4Addr{target_.target_addr()};
+    original.dst = wire::Ipv4Addr{target_.harness_addr()};
+    wire::Bytes tcp_start;
+    wire::append_be16(tcp_start, target_port(port));
+    wire::append_be16(tcp_start, port);
+    wire::append_be32(tcp_start, target_isn(port) + m.seq_start);
+    wire::IcmpPacket p;
+    inbound_ip(p.ip, m.attributes);
+    p.icmp.type = m.type;
+    p.icmp.code = m.code;
+    p.icmp.rest = m.mtu.value_or(0);  // RFC 1191 4: the next-hop MTU in the low 16 bits
+    // The quoted datagram's length: a 20-byte TCP header and the segment's data.
+    p.icmp.body = wire::icmp_quote(original, wire::kTcpMinHeader + m.payload_length, tcp_start);
+    send(l, wire::emit(p));
+  }
+
+  void send(const Line& l, const wire::Bytes& bytes) {
     const std::int64_t now = target_.now_us();
     target_.inject(bytes);
     record(true, {bytes, now});
     check_observer(&l);
   }
 
-  wire::TcpOption to_wire(const OptionSpec& o, bool inbound) const {
+  wire::TcpOption to_wire(const OptionSpec& o, bool inbound, const Flow& f) const {
     using K = OptionSpec::Kind;
-    const std::uint32_t sack_base = inbound ? target_isn_.value_or(0) : opt_.harness_isn;
+    const std::uint32_t sack_base = inbound ? f.target_isn.value_or(0) : opt_.harness_isn;
     switch (o.kind) {
       case K::kNop:
         return wire::OptNop{};
@@ -297,10 +403,10 @@ class Run {
       }
       case K::kTimestamp:
         // Inbound: TS ecr echoes the last TSval the target sent (the script cannot know it).
-        if (inbound && last_target_tsval_) {
-          return wire::OptTimestamps{o.ts_val, *last_target_tsval_};
-        }
+        if (inbound && f.last_tsval) return wire::OptTimestamps{o.ts_val, *f.last_tsval};
         return wire::OptTimestamps{o.ts_val, o.ts_ecr};
+      case K::kRaw:
+        break;  // bytes, not an option: see option_bytes()
     }
     return wire::OptNop{};
   }
@@ -331,34 +437,46 @@ class Run {
       fail(l, "the target sent a packet that does not parse: " + parsed.error().message());
     }
     TcpPacket& p = *parsed;
-    // Learn the target's ISN from the first SYN of each connection, and its port on an active
-    // open. Later SYNs of the same connection (retransmissions) are compared against it.
+    // The segment must be on the line's flow (its harness port).
+    const std::uint16_t port = flow_port(pl.attributes);
+    if (p.tcp.dst_port != port) {
+      record(false, *got);
+      fail(l, "the target sent a segment on flow " + flow_name(p.tcp.dst_port) +
+                  " where the script expects one on flow " + flow_name(port) + ": " +
+                  describe(got->packet, true));
+    }
+    Flow& f = flow(port);
+    // Learn the target's ISN from the first SYN of each connection on the flow, and its port on
+    // an active open. Later SYNs of the same connection (retransmissions) are compared against
+    // it; a re-opened flow keeps the ISN before for isn_advance().
     if (p.tcp.has(wire::tcp_flags::kSyn) && (pl.flags & wire::tcp_flags::kSyn) != 0 &&
-        (isn_fresh_ || !target_isn_)) {
-      target_isn_ = p.tcp.seq.raw() - pl.seq_start;
-      isn_fresh_ = false;
+        (f.isn_fresh || !f.target_isn)) {
+      const std::uint32_t isn = p.tcp.seq.raw() - pl.seq_start;
+      if (f.target_isn && *f.target_isn != isn) f.previous_isn = f.target_isn;
+      f.target_isn = isn;
+      f.isn_fresh = false;
       isn_lines_.push_back(l.location.line);
     }
-    if (p.tcp.has(wire::tcp_flags::kRst)) isn_fresh_ = true;
-    target_sent_syn_last_ = p.tcp.has(wire::tcp_flags::kSyn);
-    if (!target_port_) target_port_ = p.tcp.src_port;
-    if (const auto* ts = p.tcp.find<wire::OptTimestamps>()) last_target_tsval_ = ts->val;
+    if (p.tcp.has(wire::tcp_flags::kRst)) f.isn_fresh = true;
+    f.target_sent_syn_last = p.tcp.has(wire::tcp_flags::kSyn);
+    if (f.learn_target_port && !f.target_port) f.target_port = p.tcp.src_port;
+    if (const auto* ts = p.tcp.find<wire::OptTimestamps>()) f.last_tsval = ts->val;
     record(false, *got);
-    compare(l, pl, p);
+    compare(l, pl, p, f);
     if (at < lo) {
       fail(l, "segment arrived " + seconds(lo - at) + " s too early (at " + seconds(at) +
-                  ", expected from " + seconds(lo) + "): " + describe(got->packet));
+                  ", expected from " + seconds(lo) + "): " + describe(got->packet, true));
     }
     prev_ = at;
     check_observer(&l);
   }
 
-  void compare(const Line& l, const PacketLine& pl, const TcpPacket& actual) {
+  void compare(const Line& l, const PacketLine& pl, const TcpPacket& actual, Flow& f) {
     std::vector<std::string> diffs;
     auto diff = [&](const std::string& field, const std::string& e, const std::string& a) {
       if (e != a) diffs.push_back(field + " (expected " + e + ", actual " + a + ")");
     };
-    const TcpPacket rel = relativize(actual);
+    const TcpPacket rel = relativize(actual, true);
     diff("flags", wire::format_flags(pl.flags), wire::format_flags(actual.tcp.flags));
     diff("seq", std::to_string(pl.seq_start), std::to_string(rel.tcp.seq.raw()));
     diff("length", std::to_string(pl.payload_length), std::to_string(actual.payload.size()));
@@ -369,9 +487,29 @@ class Run {
     if (pl.urgent_pointer) {
       diff("urg", std::to_string(*pl.urgent_pointer), std::to_string(actual.tcp.urgent_pointer));
     }
-    if (!pl.options_any) {
-      std::vector<wire::TcpOption> want;
-      for (const OptionSpec& o : pl.options) want.push_back(to_wire(o, false));
+    // With raw options the expected option space is bytes: compared as the options they parse
+    // to (so byte for byte, up to trailing EOL padding), or as bytes when they do not parse.
+    std::optional<wire::Bytes> raw_want;
+    std::vector<wire::TcpOption> want;
+    if (!pl.options_any && has_raw_option(pl)) {
+      wire::Bytes bytes = option_bytes(pl, /*inbound=*/false, f);
+      auto parsed = wire::parse_tcp_options(bytes, 0, nullptr);
+      if (parsed) {
+        want = std::move(*parsed);
+      } else {
+        raw_want = std::move(bytes);
+      }
+    } else if (!pl.options_any) {
+      for (const OptionSpec& o : pl.options) want.push_back(to_wire(o, false, f));
+    }
+    if (raw_want) {
+      wire::Bytes have;
+      for (const auto& o : actual.tcp.options) wire::emit_option(o, have);
+      have.insert(have.end(), actual.tcp.option_padding.begin(), actual.tcp.option_padding.end());
+      have.resize((have.size() + 3) / 4 * 4, 0);
+      raw_want->resize((raw_want->size() + 3) / 4 * 4, 0);
+      diff("options", "0x" + wire::hex_string(*raw_want), "0x" + wire::hex_string(have));
+    } else if (!pl.options_any) {
       std::vector<wire::TcpOption> have = actual.tcp.options;
       // TS val is the target's clock: compared only with --tcp_ts_tick_usecs, rebased on the
       // first one seen (ecr always is). Trailing EOL padding is not an option.
@@ -383,8 +521,8 @@ class Run {
           w->val = h->val;
           continue;
         }
-        if (!ts_base_) ts_base_ = std::make_pair(h->val, w->val);
-        const std::uint32_t expected = ts_base_->first + (w->val - ts_base_->second);
+        if (!f.ts_base) f.ts_base = std::make_pair(h->val, w->val);
+        const std::uint32_t expected = f.ts_base->first + (w->val - f.ts_base->second);
         const auto error =
             std::abs(static_cast<std::int64_t>(static_cast<std::int32_t>(h->val - expected)));
         const std::int64_t slack = tolerance(0) / opt_.ts_tick_us + 1;
@@ -418,11 +556,19 @@ class Run {
       diff("options", "[" + wire::format_options(want) + "]",
            "[" + wire::format_options(have) + "]");
     }
-    if (actual.ip.dst.value != target_.harness_addr() ||
-        actual.ip.src.value != target_.target_addr()) {
+    const Attributes& a = pl.attributes;
+    if (a.src || a.dst) {
+      diff("src", wire::Ipv4Addr{a.src.value_or(target_.target_addr())}.to_string(),
+           actual.ip.src.to_string());
+      diff("dst", wire::Ipv4Addr{a.dst.value_or(target_.harness_addr())}.to_string(),
+           actual.ip.dst.to_string());
+    } else if (actual.ip.dst.value != target_.harness_addr() ||
+               actual.ip.src.value != target_.target_addr()) {
       diffs.push_back("addresses (" + actual.ip.src.to_string() + " > " +
                       actual.ip.dst.to_string() + ")");
     }
+    if (a.tos) diff("tos", std::to_string(*a.tos), std::to_string(actual.ip.tos));
+    if (a.ttl) diff("ttl", std::to_string(*a.ttl), std::to_string(actual.ip.ttl));
     if (!actual.tcp_checksum_ok || !actual.ip_checksum_ok) {
       diffs.emplace_back("checksum (does not verify)");
     }
@@ -430,31 +576,43 @@ class Run {
     std::ostringstream m;
     m << "outbound segment differs: ";
     for (std::size_t i = 0; i < diffs.size(); ++i) m << (i > 0 ? ", " : "") << diffs[i];
-    m << "\n  expected: " << describe_expected(pl) << "\n  actual:   " << wire::format_tcp(rel);
+    m << "\n  expected: " << describe_expected(pl, f) << "\n  actual:   " << wire::format_tcp(rel);
     fail(l, m.str());
   }
 
-  std::string describe_expected(const PacketLine& pl) const {
+  std::string describe_expected(const PacketLine& pl, const Flow& f) const {
+    const std::uint16_t port = flow_port(pl.attributes);
     TcpPacket p;
-    p.ip.src = wire::Ipv4Addr{target_.target_addr()};
-    p.ip.dst = wire::Ipv4Addr{target_.harness_addr()};
-    p.tcp.src_port = target_port_.value_or(opt_.target_port);
-    p.tcp.dst_port = harness_port_.value_or(opt_.harness_port);
+    p.ip.src = wire::Ipv4Addr{pl.attributes.src.value_or(target_.target_addr())};
+    p.ip.dst = wire::Ipv4Addr{pl.attributes.dst.value_or(target_.harness_addr())};
+    p.tcp.src_port = target_port(port);
+    p.tcp.dst_port = port;
     p.tcp.seq = Seq(pl.seq_start);
     p.tcp.ack = Seq(pl.ack.value_or(0));
     p.tcp.flags = pl.flags;
     p.tcp.window = static_cast<std::uint16_t>(pl.window.value_or(0));
-    for (const OptionSpec& o : pl.options) {
-      wire::TcpOption w = to_wire(o, false);
-      if (auto* sack = std::get_if<wire::OptSack>(&w)) {
+    std::string raw;  // raw options that do not parse, shown as bytes
+    if (has_raw_option(pl)) {
+      const wire::Bytes bytes = option_bytes(pl, /*inbound=*/false, f);
+      auto parsed = wire::parse_tcp_options(bytes, 0, nullptr);
+      if (parsed) {
+        p.tcp.options = std::move(*parsed);
+      } else {
+        raw = ", options [0x" + wire::hex_string(bytes) + "]";
+      }
+    } else {
+      for (const OptionSpec& o : pl.options) p.tcp.options.push_back(to_wire(o, false, f));
+    }
+    for (auto& o : p.tcp.options) {
+      if (auto* sack = std::get_if<wire::OptSack>(&o)) {
         for (auto& b : sack->blocks) {
           b = {Seq(b.left.raw() - opt_.harness_isn), Seq(b.right.raw() - opt_.harness_isn)};
         }
       }
-      p.tcp.options.push_back(w);
     }
     p.payload.resize(pl.payload_length);
     std::string s = wire::format_tcp(p);
+    if (!raw.empty()) s.insert(s.rfind(", length"), raw);
     if (!pl.window) {
       const auto at = s.find(", win 0");
       if (at != std::string::npos) s.replace(at, 7, ", win *");
@@ -534,7 +692,7 @@ class Run {
     if (n == "bind") {
       c.op = SockCall::Op::kBind;
       c.port = port_arg(s, 1, opt_.target_port);
-      target_port_ = c.port;
+      bound_port_ = c.port;
     } else if (n == "listen") {
       c.op = SockCall::Op::kListen;
       c.backlog = static_cast<int>(number_arg(s, 1).value_or(1));
@@ -543,8 +701,6 @@ class Run {
     } else if (n == "connect") {
       c.op = SockCall::Op::kConnect;
       c.port = port_arg(s, 1, opt_.target_port);
-      harness_port_ = c.port;
-      target_port_.reset();  // learned from the target's SYN
     } else if (n == "read" || n == "recv") {
       c.op = SockCall::Op::kRead;
       c.length = static_cast<std::size_t>(number_arg(s, 2).value_or(0));
@@ -638,8 +794,17 @@ class Run {
       retry_parked(l);
       return;
     }
-    if (c.op == SockCall::Op::kConnect) isn_fresh_ = true;
     SockResult r = target_.call(c);
+    if (c.op == SockCall::Op::kConnect && (r.ret == 0 || r.err == EINPROGRESS)) {
+      // A new handshake: the target picks a new ISN and, on an active open, a new port. (A
+      // connect() that fails at once, EALREADY or EISCONN, leaves the connection as it was.)
+      harness_port_ = c.port;  // the default flow from now on
+      fd_flows_[script_fd] = c.port;
+      Flow& f = flow(c.port);
+      f.learn_target_port = true;  // the target's port is learned from its SYN
+      f.target_port.reset();
+      f.isn_fresh = true;
+    }
     if (c.op == SockCall::Op::kConnect && r.ret == -1 && r.err == EINPROGRESS &&
         (nonblocking_.count(script_fd) == 0u)) {
       park(l, c, script_fd, started);
@@ -729,7 +894,11 @@ class Run {
         s.result) {
       fds_[static_cast<int>(*s.result)] = static_cast<int>(r.ret);
       last_fd_ = static_cast<int>(*s.result);
-      if (c.op == SockCall::Op::kAccept) harness_port_ = static_cast<std::uint16_t>(r.value);
+      // accept() binds the new fd to the flow whose handshake it completed (its peer's port);
+      // the default flow stays what it was.
+      if (c.op == SockCall::Op::kAccept) {
+        fd_flows_[static_cast<int>(*s.result)] = static_cast<std::uint16_t>(r.value);
+      }
     }
     if (c.op == SockCall::Op::kSetNonblocking && r.ret == 0) {
       if (c.nonblocking) {
@@ -740,6 +909,7 @@ class Run {
     }
     if (c.op == SockCall::Op::kClose && r.ret == 0) {
       fds_.erase(script_fd);
+      fd_flows_.erase(script_fd);
       lingering_.erase(script_fd);
     }
     if (c.op == SockCall::Op::kSetsockopt && c.option == "SO_LINGER" && r.ret == 0) {
@@ -846,16 +1016,52 @@ class Run {
     }
   }
 
-  void assertion(const Line& l, const AssertLine& a) {
-    const auto info = target_.tcp_info(fds_.count(last_fd_) != 0u ? fds_.at(last_fd_) : last_fd_);
-    if (!info) fail(l, "no TCP_INFO: fd " + std::to_string(last_fd_) + " is not a socket");
-    for (const auto& c : a.all) {
-      const std::string field = c.field.substr(5);
-      auto it = info->find(field);
-      if (it == info->end()) {
-        fail(l, c.field + " is not available on target " + target_.name());
+  // Harness pseudo-fields about the target's ISNs (RFC 9293 3.4.1, RFC 6528), by flow:
+  //   isn_gap(a, b)    the circular distance between the ISNs on flows a and b, 0 to 2^31
+  //   isn_advance(p)   (ISN - the previous ISN) mod 2^32 on a flow that was re-opened
+  std::int64_t isn_field(const Line& l, const AssertLine::Comparison& c) const {
+    auto isn = [&](std::uint16_t port) -> const Flow& {
+      const Flow* f = find_flow(port);
+      if (f == nullptr || !f->target_isn) {
+        script_error(l.location, c.text + ": flow " + std::to_string(port) +
+                                     " has no ISN yet (no SYN or SYN,ACK from the target to "
+                                     "harness port " +
+                                     std::to_string(port) + " matched a line)");
       }
+      return *f;
+    };
+    if (c.field == "isn_gap") {
+      const std::uint32_t d = *isn(c.ports[0]).target_isn - *isn(c.ports[1]).target_isn;
+      return std::min<std::int64_t>(d, (std::int64_t{1} << 32) - d);
+    }
+    const Flow& f = isn(c.ports[0]);
+    if (!f.previous_isn) {
+      script_error(l.location, c.text + ": flow " + std::to_string(c.ports[0]) +
+                                   " has had one ISN so far (isn_advance needs the flow "
+                                   "re-opened: a new SYN or SYN,ACK from the target on it)");
+    }
+    return static_cast<std::uint32_t>(*f.target_isn - *f.previous_isn);
+  }
+
+  void assertion(const Line& l, const AssertLine& a) {
+    std::optional<target::TcpInfo> info;  // fetched for the first tcpi_ field
+    for (const auto& c : a.all) {
       std::int64_t want = 0;
+      std::int64_t have = 0;
+      const std::string field = c.field.starts_with("tcpi_") ? c.field.substr(5) : c.field;
+      if (c.field == "isn_gap" || c.field == "isn_advance") {
+        have = isn_field(l, c);
+      } else {
+        if (!info) {
+          info = target_.tcp_info(fds_.count(last_fd_) != 0u ? fds_.at(last_fd_) : last_fd_);
+          if (!info) fail(l, "no TCP_INFO: fd " + std::to_string(last_fd_) + " is not a socket");
+        }
+        auto it = info->find(field);
+        if (it == info->end()) {
+          fail(l, c.field + " is not available on target " + target_.name());
+        }
+        have = it->second;
+      }
       if (auto st = tcp_state_numbers().find(c.value); st != tcp_state_numbers().end()) {
         want = st->second;
       } else {
@@ -865,7 +1071,6 @@ class Run {
           script_error(l.location, "unknown value '" + c.value + "'");
         }
       }
-      const std::int64_t have = it->second;
       const bool ok = c.op == "=="   ? have == want
                       : c.op == "!=" ? have != want
                       : c.op == "<"  ? have < want
@@ -877,8 +1082,11 @@ class Run {
         for (const auto& [name, n] : tcp_state_numbers()) {
           if (field == "state" && n == have) shown = name;
         }
-        fail(l, "assertion failed: " + c.field + " " + c.op + " " + c.value + " (" + c.field +
-                    " is " + shown + ")");
+        const std::string& name = c.text.empty() ? c.field : c.text;
+        std::string what = "assertion failed: " + name;
+        what += " " + c.op + " " + c.value + " (" + name;
+        what += " is " + shown + ")";
+        fail(l, what);
       }
     }
   }
@@ -904,6 +1112,9 @@ class Run {
     if (const auto* p = std::get_if<PacketLine>(&l.event)) {
       inject(l, *p);
       retry_parked(l);
+    } else if (const auto* m = std::get_if<IcmpLine>(&l.event)) {
+      inject_icmp(l, *m);
+      retry_parked(l);
     } else if (const auto* s = std::get_if<SyscallLine>(&l.event)) {
       syscall(l, *s);
     } else if (const auto* a = std::get_if<AssertLine>(&l.event)) {
@@ -916,17 +1127,13 @@ class Run {
   RunOptions opt_;
   Observer* observer_;
   std::int64_t t0_ = 0;
-  std::int64_t prev_ = 0;  // script time of the previous event
-  std::optional<std::uint32_t> target_isn_;
-  // The next target SYN starts a new connection (its seq is the origin, not an expectation).
-  bool isn_fresh_ = true;
-  bool target_sent_syn_last_ = false;  // the target's last segment was a SYN or SYN,ACK
-  std::vector<int> isn_lines_;
-  std::optional<std::uint32_t> last_target_tsval_;
-  std::optional<std::pair<std::uint32_t, std::uint32_t>> ts_base_;  // (target's, script's)
-  std::optional<std::uint16_t> target_port_;
-  std::optional<std::uint16_t> harness_port_;
-  std::map<int, int> fds_;  // script fd -> target fd
+  std::int64_t prev_ = 0;                      // script time of the previous event
+  std::map<std::uint16_t, Flow> flows_;        // by harness port
+  std::optional<std::uint16_t> bound_port_;    // the target's port from bind()
+  std::optional<std::uint16_t> harness_port_;  // the default flow, once connect() chose it
+  std::map<int, std::uint16_t> fd_flows_;      // script fd -> the flow of its connection
+  std::map<int, int> fds_;                     // script fd -> target fd
+  std::vector<int> isn_lines_;                 // lines whose SYN defined a target ISN
   std::set<int> nonblocking_;
   std::map<int, std::int64_t> lingering_;  // script fd -> SO_LINGER seconds (> 0)
   std::int64_t linger_deadline_ = 0;

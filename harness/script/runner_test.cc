@@ -3,6 +3,8 @@
 #include "harness/script/runner.h"
 
 #include <set>
+#include <span>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,6 +12,9 @@
 #include "harness/script/oracle_observer.h"
 #include "harness/script/parser.h"
 #include "harness/target/inproc.h"
+#include "harness/wire/checksum.h"
+#include "harness/wire/format.h"
+#include "harness/wire/icmp.h"
 #include "harness/wire/tcp.h"
 
 namespace synack::script {
@@ -314,6 +319,275 @@ TEST(Runner, OracleViolationFailsTheCaseWithTheInvariantsName) {
   OracleObserver oracle2;
   const CaseResult ok = run_script(std::get<Script>(parsed), honest, {}, &oracle2);
   EXPECT_EQ(ok.verdict, CaseResult::Verdict::kPass) << ok.message;
+}
+
+}  // namespace
+}  // namespace synack::script
+
+// --- multi-connection and IP-level extensions: flows ([sport N]), IP attributes, raw TCP
+// options, ICMP injection and the ISN pseudo-fields.
+namespace synack::script {
+namespace {
+
+// Two handshakes on one listener, from harness ports 40001 and 40002, interleaved; accept()
+// returns 40002's connection first (its handshake completes first).
+const std::string kTwoFlows = std::string(R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 4) = 0
++0 < S 0:0(0) win 65535 <mss 1460> [sport 40001]
++0 > S. 0:0(0) ack 1 <mss 1460> [sport 40001]
++0 < S 0:0(0) win 65535 <mss 1460> [sport 40002]
++0 > S. 0:0(0) ack 1 <mss 1460> [sport 40002]
++0 < . 1:1(0) ack 1 win 65535 [sport 40002]
++0 accept(3, ..., ...) = 4
++0 < . 1:1(0) ack 1 win 65535 [sport 40001]
++0 accept(3, ..., ...) = 5
+)");
+
+wire::TcpPacket tcp_at(const CaseResult& r, std::size_t i) {
+  auto p = wire::parse_tcp_packet(r.link.at(i).packet);
+  EXPECT_TRUE(p) << "link[" << i << "] is not TCP";
+  return p ? *p : wire::TcpPacket{};
+}
+
+TEST(RunnerFlows, EachHarnessPortHasItsOwnSequenceSpaces) {
+  const CaseResult r = run(kTwoFlows + R"(+0 write(5, ..., 10) = 10
++0 > P. 1:11(10) ack 1 [sport 40001]
++0 < P. 1:6(5) ack 1 win 65535 [sport 40002]
++0 read(4, ..., 100) = 5
++.04 > . 1:1(0) ack 6 [sport 40002]
+)");
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kPass) << r.message;
+  const wire::TcpPacket synack1 = tcp_at(r, 1);
+  const wire::TcpPacket synack2 = tcp_at(r, 3);
+  EXPECT_EQ(synack1.tcp.dst_port, 40001);
+  EXPECT_EQ(synack2.tcp.dst_port, 40002);
+  EXPECT_NE(synack1.tcp.seq, synack2.tcp.seq);
+  // Each inbound ACK acknowledges its own flow's ISN + 1.
+  EXPECT_EQ(tcp_at(r, 4).tcp.src_port, 40002);
+  EXPECT_EQ(tcp_at(r, 4).tcp.ack, synack2.tcp.seq + 1);
+  EXPECT_EQ(tcp_at(r, 5).tcp.src_port, 40001);
+  EXPECT_EQ(tcp_at(r, 5).tcp.ack, synack1.tcp.seq + 1);
+}
+
+TEST(RunnerFlows, SegmentOnAnotherFlowNamesBothFlowsAndTheirFds) {
+  // fd 5 is 40001's connection: its data cannot match a line about 40002.
+  const CaseResult r = run(kTwoFlows + R"(+0 write(5, ..., 10) = 10
++0 > P. 1:11(10) ack 1 [sport 40002]
+)");
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(r.message, HasSubstr("t.pkt:13:1: the target sent a segment on flow 40001 (fd 5) "
+                                   "where the script expects one on flow 40002 (fd 4): "
+                                   "192.168.0.1.8080 > 192.168.0.2.40001: Flags [P.], seq 1:11"));
+}
+
+TEST(RunnerFlows, LinesWithoutSportStayOnTheDefaultFlowAfterAccept) {
+  const CaseResult r =
+      run(std::string(kListen) + R"(+0 < S 0:0(0) win 65535 <mss 1460> [sport 40001]
++0 > S. 0:0(0) ack 1 <mss 1460> [sport 40001]
++0 < . 1:1(0) ack 1 win 65535 [sport 40001]
++0 accept(3, ..., ...) = 4
++0 < S 0:0(0) win 65535 <mss 1460>
++0 > S. 0:0(0) ack 1 <mss 1460>
++0 < P. 1:11(10) ack 1 win 65535
++0 accept(3, ..., ...) = 5
++0 read(5, ..., 100) = 10
++.04 > . 1:1(0) ack 11
+)");
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kPass) << r.message;
+  EXPECT_EQ(tcp_at(r, 3).tcp.src_port, 40000);
+  EXPECT_EQ(tcp_at(r, 5).tcp.src_port, 40000);
+}
+
+TEST(RunnerAttributes, InboundIpFieldsAreOnTheWire) {
+  const CaseResult r = run(std::string(kListen) +
+                           "+0 < S 0:0(0) win 65535 <mss 1460> [tos 0x10, ttl 3, ipopts 0x010101]\n"
+                           "+0 > S. 0:0(0) ack 1 <mss 1460> [tos 0, ttl 64]\n");
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kPass) << r.message;
+  const wire::Bytes& syn = r.link.at(0).packet;
+  EXPECT_EQ(syn[0], 0x46);  // IHL 6: three option bytes padded with one EOL
+  EXPECT_EQ(syn[1], 0x10);
+  EXPECT_EQ(syn[8], 3);
+  EXPECT_EQ(wire::hex_string(wire::ByteSpan(syn).subspan(20, 4)), "01010100");
+  EXPECT_TRUE(tcp_at(r, 0).ip_checksum_ok);
+}
+
+TEST(RunnerAttributes, SourceAddressOverrideAndOutboundAddressChecks) {
+  // A SYN from another address: the SYN,ACK goes there, and [dst ...] expects it.
+  const std::string head =
+      std::string(kListen) + "+0 < S 0:0(0) win 65535 <mss 1460> [src 10.0.0.9]\n";
+  const CaseResult ok = run(head + "+0 > S. 0:0(0) ack 1 <mss 1460> [dst 10.0.0.9]\n");
+  ASSERT_EQ(ok.verdict, CaseResult::Verdict::kPass) << ok.message;
+  EXPECT_EQ(tcp_at(ok, 0).ip.src.to_string(), "10.0.0.9");
+  const CaseResult plain = run(head + "+0 > S. 0:0(0) ack 1 <mss 1460>\n");
+  ASSERT_EQ(plain.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(plain.message, HasSubstr("addresses (192.168.0.1 > 10.0.0.9)"));
+  const CaseResult wrong =
+      run(head + "+0 > S. 0:0(0) ack 1 <mss 1460> [src 192.168.0.7, dst 10.0.0.9, ttl 63]\n");
+  ASSERT_EQ(wrong.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(wrong.message,
+              HasSubstr("src (expected 192.168.0.7, actual 192.168.0.1), ttl (expected 63, "
+                        "actual 64)"));
+  EXPECT_THAT(wrong.message, HasSubstr("expected: 192.168.0.7.8080 > 10.0.0.9.40000"));
+}
+
+// The TCP option space of an IPv4 packet without IP options.
+std::string option_space(const wire::Bytes& packet) {
+  const std::size_t data_offset = (packet.at(20 + 12) >> 4) * 4U;
+  return wire::hex_string(wire::ByteSpan(packet).subspan(40, data_offset - 20));
+}
+
+TEST(RunnerRawOptions, GoOutVerbatimPaddedToAWord) {
+  const CaseResult r = run(std::string(kListen) +
+                           "+0 < S 0:0(0) win 65535 <mss 1460, raw 0xfe04abcd, nop>\n"
+                           "+0 > S. 0:0(0) ack 1 <mss 1460>\n");
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kPass) << r.message;
+  EXPECT_EQ(option_space(r.link.at(0).packet), "020405b4fe04abcd01000000");
+  // Illegal lengths (MUST-7) go out as written: kind 30 with length 0, kind 2 running past the
+  // header. Whatever the stack makes of them, the emitted bytes are these.
+  const CaseResult zero = run(std::string(kListen) + "+0 < S 0:0(0) win 65535 <nop, raw 1e00>\n");
+  EXPECT_EQ(option_space(zero.link.at(0).packet), "011e0000");
+  const CaseResult overrun =
+      run(std::string(kListen) + "+0 < S 0:0(0) win 65535 <mss 1460, raw 0x0208>\n");
+  EXPECT_EQ(option_space(overrun.link.at(0).packet), "020405b402080000");
+}
+
+TEST(RunnerRawOptions, OutboundRawIsComparedByteForByte) {
+  const std::string head = std::string(kListen) + "+0 < S 0:0(0) win 65535 <mss 1460>\n";
+  const CaseResult same = run(head + "+0 > S. 0:0(0) ack 1 <raw 020405b4>\n");
+  EXPECT_EQ(same.verdict, CaseResult::Verdict::kPass) << same.message;
+  const CaseResult other = run(head + "+0 > S. 0:0(0) ack 1 <raw 020405b5>\n");
+  ASSERT_EQ(other.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(other.message, HasSubstr("options (expected [mss 1461], actual [mss 1460])"));
+  // Bytes that are not options at all are compared as bytes.
+  const CaseResult illegal = run(head + "+0 > S. 0:0(0) ack 1 <raw 0x0200>\n");
+  ASSERT_EQ(illegal.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(illegal.message, HasSubstr("options (expected 0x02000000, actual 0x020405b4)"));
+  EXPECT_THAT(illegal.message, HasSubstr("options [0x0200], length 0"));
+}
+
+// Keeps ICMP away from the stack: these tests check what the harness emits, whatever the stack
+// makes of it (the in-process stack may well react to an ICMP error one day).
+class IcmpSink : public target::InprocTarget {
+ public:
+  void inject(std::span<const std::uint8_t> packet) override {
+    if (packet.size() > 9 && packet[9] == wire::kIpProtoIcmp) {
+      icmp.emplace_back(packet.begin(), packet.end());
+      return;
+    }
+    InprocTarget::inject(packet);
+  }
+  std::vector<wire::Bytes> icmp;
+};
+
+TEST(RunnerIcmp, QuotesTheTargetsSegmentOnTheLinesFlow) {
+  auto parsed = parse_script(kTwoFlows + R"(+0 write(5, ..., 1000) = 1000
++0 > P. 1:1001(1000) ack 1 [sport 40001]
++.01 < icmp unreachable frag_needed mtu 1200 [1:1001(1000)] [sport 40001]
++0 < icmp time_exceeded ttl_exceeded [1:1(0)] [sport 40002, src 10.0.0.254, tos 0xc0, ttl 7]
++0 < icmp 3 13 [7:7(0)]
+)",
+                             "t.pkt");
+  ASSERT_TRUE(std::holds_alternative<Script>(parsed)) << std::get<ScriptError>(parsed).to_string();
+  IcmpSink target;
+  const CaseResult r = run_script(std::get<Script>(parsed), target, {});
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kPass) << r.message;
+  ASSERT_EQ(target.icmp.size(), 3U);
+  const std::uint32_t isn1 = tcp_at(r, 1).tcp.seq.raw();
+  const std::uint32_t isn2 = tcp_at(r, 3).tcp.seq.raw();
+
+  auto frag = wire::parse_icmp_packet(target.icmp[0]);
+  ASSERT_TRUE(frag) << frag.error().message();
+  EXPECT_TRUE(frag->icmp_checksum_ok);
+  EXPECT_TRUE(frag->ip_checksum_ok);
+  EXPECT_EQ(frag->ip.src.to_string(), "192.168.0.2");  // the harness's own address
+  EXPECT_EQ(frag->ip.dst.to_string(), "192.168.0.1");
+  EXPECT_EQ(frag->icmp.type, 3);
+  EXPECT_EQ(frag->icmp.code, 4);
+  EXPECT_EQ(frag->icmp.rest, 1200U);
+  // The quote: the segment's IPv4 header (target > harness, TCP, 20 + 20 + 1000 bytes, DF) and
+  // the first 8 bytes of its TCP header: ports 8080 > 40001 and the absolute sequence number.
+  const wire::Bytes& q = frag->icmp.body;
+  ASSERT_EQ(q.size(), 28U);
+  EXPECT_EQ(wire::hex_string(wire::ByteSpan(q).first(4)), "45000410");
+  EXPECT_EQ(q[9], wire::kIpProtoTcp);
+  EXPECT_EQ(wire::load_be32(q, 12), 0xc0a80001U);
+  EXPECT_EQ(wire::load_be32(q, 16), 0xc0a80002U);
+  EXPECT_EQ(wire::load_be16(q, 20), 8080);
+  EXPECT_EQ(wire::load_be16(q, 22), 40001);
+  EXPECT_EQ(wire::load_be32(q, 24), isn1 + 1);
+  EXPECT_EQ(wire::internet_checksum(wire::ByteSpan(q).first(20)), 0);
+
+  auto ttl = wire::parse_icmp_packet(target.icmp[1]);
+  ASSERT_TRUE(ttl);
+  EXPECT_EQ(ttl->ip.src.to_string(), "10.0.0.254");
+  EXPECT_EQ(ttl->ip.tos, 0xc0);
+  EXPECT_EQ(ttl->ip.ttl, 7);
+  EXPECT_EQ(ttl->icmp.type, 11);
+  EXPECT_EQ(ttl->icmp.code, 0);
+  EXPECT_EQ(ttl->icmp.rest, 0U);
+  EXPECT_EQ(wire::load_be16(ttl->icmp.body, 22), 40002);
+  EXPECT_EQ(wire::load_be32(ttl->icmp.body, 24), isn2 + 1);
+
+  // Without [sport]: the default flow (40000), which has no ISN: the bracket is absolute then.
+  auto numbered = wire::parse_icmp_packet(target.icmp[2]);
+  ASSERT_TRUE(numbered);
+  EXPECT_EQ(numbered->icmp.code, 13);
+  EXPECT_EQ(wire::load_be16(numbered->icmp.body, 22), 40000);
+  EXPECT_EQ(wire::load_be32(numbered->icmp.body, 24), 7U);
+  // The run's link has them too, for pcaps and -v.
+  EXPECT_EQ(r.link.at(r.link.size() - 3).packet, target.icmp[0]);
+  EXPECT_TRUE(r.link.back().to_target);
+}
+
+TEST(RunnerIcmp, InprocTargetTakesItAsAnyIpv4Packet) {
+  auto parsed = parse_script(
+      std::string(kListen) + "+0 < icmp unreachable port_unreachable [1:1(0)]\n", "t.pkt");
+  ASSERT_TRUE(std::holds_alternative<Script>(parsed));
+  target::InprocTarget target;
+  const CaseResult r = run_script(std::get<Script>(parsed), target, {});
+  EXPECT_EQ(target.stack().counters().packets_in, 1U);
+  ASSERT_EQ(r.link.size(), 1U);
+  EXPECT_EQ(r.link[0].packet[9], wire::kIpProtoIcmp);
+}
+
+// Flow 40001 opened, reset, and opened again 1 s later: the same 4-tuple both times.
+const std::string kReopened = std::string(kListen) +
+                              R"(+0 < S 0:0(0) win 65535 <mss 1460> [sport 40001]
++0 > S. 0:0(0) ack 1 <mss 1460> [sport 40001]
++0 < R 1:1(0) win 0 [sport 40001]
++1 < S 0:0(0) win 65535 <mss 1460> [sport 40001]
++0 > S. 0:0(0) ack 1 <mss 1460> [sport 40001]
++0 < S 0:0(0) win 65535 <mss 1460> [sport 40002]
++0 > S. 0:0(0) ack 1 <mss 1460> [sport 40002]
+)";
+
+TEST(RunnerIsn, GapAndAdvanceComeFromTheTargetsSyns) {
+  const CaseResult r =
+      run(kReopened +
+          "+0 %{ assert isn_advance(40001) >= 249000 and isn_advance(40001) <= 251000 }%\n"
+          "+0 %{ assert isn_gap(40001, 40002) > 100000 and isn_gap(40002, 40001) <= 2147483648 "
+          "}%\n");
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kPass) << r.message;
+  // RFC 6528's 4 us clock: 1 s later, 250000 ahead.
+  EXPECT_EQ(tcp_at(r, 4).tcp.seq - tcp_at(r, 1).tcp.seq, 250000);
+  const CaseResult exact = run(kReopened + "+0 %{ assert isn_advance(40001) < 1000 }%\n");
+  ASSERT_EQ(exact.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(exact.message, HasSubstr("t.pkt:11:1: assertion failed: isn_advance(40001) < 1000 "
+                                       "(isn_advance(40001) is 250000)"));
+  const CaseResult gap = run(kReopened + "+0 %{ assert isn_gap(40001, 40002) < 0 }%\n");
+  ASSERT_EQ(gap.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(gap.message, HasSubstr("(isn_gap(40001, 40002) is "));
+}
+
+TEST(RunnerIsn, FlowsWithoutEnoughIsnsAreScriptErrors) {
+  const CaseResult none = run(kReopened + "+0 %{ assert isn_gap(40001, 40009) > 0 }%\n");
+  EXPECT_EQ(none.verdict, CaseResult::Verdict::kError);
+  EXPECT_THAT(none.message, HasSubstr("t.pkt:11:1: error: isn_gap(40001, 40009): flow 40009 has "
+                                      "no ISN yet"));
+  const CaseResult once = run(kReopened + "+0 %{ assert isn_advance(40002) > 0 }%\n");
+  EXPECT_EQ(once.verdict, CaseResult::Verdict::kError);
+  EXPECT_THAT(once.message, HasSubstr("isn_advance(40002): flow 40002 has had one ISN so far"));
 }
 
 }  // namespace

@@ -123,6 +123,33 @@ std::string format_tcp(const TcpPacket& p) {
   return s;
 }
 
+std::string format_icmp(const IcmpPacket& p) {
+  const IcmpMessage& m = p.icmp;
+  std::string s = p.ip.src.to_string() + " > " + p.ip.dst.to_string() + ": ICMP " +
+                  icmp_type_name(m.type) + " " + icmp_code_name(m.type, m.code);
+  if (m.type == icmp_type::kDestinationUnreachable && m.code == icmp_unreachable::kFragNeeded) {
+    s += " mtu " + std::to_string(m.rest & 0xffffU);
+  }
+  // The quoted datagram: its addresses and, for TCP, ports and sequence number (RFC 792: the
+  // IP header and 8 bytes of data, so the whole quoted datagram is never there to parse).
+  const ByteSpan q = m.body;
+  if (q.size() >= kIpv4MinHeader && (q[0] >> 4) == 4) {
+    const std::size_t ihl = std::size_t{q[0] & 0x0fU} * 4;
+    s += ", quoting " + Ipv4Addr{load_be32(q, 12)}.to_string();
+    const bool tcp = q[9] == kIpProtoTcp && ihl >= kIpv4MinHeader && q.size() >= ihl + 8;
+    if (tcp) s += "." + std::to_string(load_be16(q, ihl));
+    s += " > " + Ipv4Addr{load_be32(q, 16)}.to_string();
+    if (tcp) {
+      s += "." + std::to_string(load_be16(q, ihl + 2)) + " seq " +
+           std::to_string(load_be32(q, ihl + 4));
+    }
+  }
+  s += ", length " + std::to_string(kIcmpHeader + m.body.size());
+  if (!p.ip_checksum_ok) s += " [bad ip cksum " + hex16(p.ip.checksum.value_or(0)) + "]";
+  if (!p.icmp_checksum_ok) s += " [bad icmp cksum " + hex16(m.checksum.value_or(0)) + "]";
+  return s;
+}
+
 std::string format_arp(const ArpPacket& a) {
   std::string s = "ARP, ";
   if (a.op == arp_op::kRequest) {
@@ -144,6 +171,9 @@ std::string format_ipv4(ByteSpan packet) {
   auto ip = parse_ipv4(packet);
   if (ip) {
     prefix = ip->header.src.to_string() + " > " + ip->header.dst.to_string() + ": ";
+    if (e.code == WireError::kNotTcp && ip->header.protocol == kIpProtoIcmp) {
+      if (auto icmp = parse_icmp_packet(packet)) return format_icmp(*icmp);
+    }
     if (e.code == WireError::kNotTcp) {
       return prefix + "ip-proto-" + std::to_string(ip->header.protocol) + ", length " +
              std::to_string(ip->payload.size());

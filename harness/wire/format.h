@@ -11,6 +11,7 @@
 
 #include "harness/wire/bytes.h"
 #include "harness/wire/ethernet.h"
+#include "harness/wire/icmp.h"
 #include "harness/wire/pcap.h"
 #include "harness/wire/tcp.h"
 
@@ -21,8 +22,11 @@ std::string format_flags(std::uint8_t flags);
 // "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7"
 std::string format_options(const std::vector<TcpOption>& options);
 std::string format_tcp(const TcpPacket& p);
+// "192.168.0.2 > 192.168.0.1: ICMP unreachable frag_needed mtu 1200, quoting
+//  192.168.0.1.8080 > 192.168.0.2.40000 seq 1001, length 36"
+std::string format_icmp(const IcmpPacket& p);
 std::string format_arp(const ArpPacket& a);
-// Any IPv4 packet: TCP in full, other protocols in brief, and a parse error as
+// Any IPv4 packet: TCP and ICMP in full, other protocols in brief, and a parse error as
 // "[malformed: <what> at byte N: <detail>]" after whatever addresses could be read.
 std::string format_ipv4(ByteSpan packet);
 // A frame of the given link type, down to the IPv4 or ARP packet it carries.

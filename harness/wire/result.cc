@@ -26,6 +26,8 @@ const char* to_code(WireError e) {
       return "bad_ethernet";
     case WireError::kUnsupportedArp:
       return "unsupported_arp";
+    case WireError::kNotIcmp:
+      return "not_icmp";
   }
   return "unknown";
 }
@@ -54,6 +56,8 @@ const char* describe(WireError e) {
       return "Ethernet frame shorter than 14 bytes";
     case WireError::kUnsupportedArp:
       return "ARP is not Ethernet/IPv4";
+    case WireError::kNotIcmp:
+      return "not ICMP";
   }
   return "unknown error";
 }

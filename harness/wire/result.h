@@ -22,6 +22,7 @@ enum class WireError {
   kOptionLength,    // a TCP option length of 0 or 1 (RFC 9293 3.1: it includes kind and length)
   kBadEthernet,     // Ethernet frame shorter than its 14-byte header
   kUnsupportedArp,  // ARP for something other than Ethernet/IPv4
+  kNotIcmp,         // IPv4 protocol is not 1 (parse_icmp_packet)
 };
 
 // Stable lower-case identifier (the code used in docs/wire-vectors.md).
