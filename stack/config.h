@@ -22,6 +22,9 @@ enum class AcceptOverflow {
 
 struct StackConfig {
   std::uint32_t local_addr = 0xc0a80001;  // 192.168.0.1: the stack's one IPv4 address
+  // The TTL of every packet a socket without IP_TTL sends (RFC 9293 3.9.2: MUST-49 asks for a
+  // configurable TTL; Linux's net.ipv4.ip_default_ttl).
+  std::uint8_t default_ttl = 64;
 
   // Options offered on SYNs.
   std::uint16_t mss = 1460;        // MSS option value (RFC 9293 3.7.1); TCP_MAXSEG overrides

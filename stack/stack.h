@@ -39,6 +39,8 @@ enum class SocketOption {
   kKeepIdle,      // TCP_KEEPIDLE (seconds)
   kKeepInterval,  // TCP_KEEPINTVL (seconds)
   kKeepCount,     // TCP_KEEPCNT (probes)
+  kTos,           // IP_TOS: the DS field of every packet sent (MUST-48); the ECN bits stay 0
+  kTtl,           // IP_TTL: 1-255, or -1 for the stack's default_ttl (MUST-49)
 };
 
 enum class Shutdown { kRead, kWrite, kBoth };  // SHUT_RD, SHUT_WR, SHUT_RDWR
@@ -77,8 +79,10 @@ class Stack {
   const StackConfig& config() const;
 
   // --- the network side
-  // One IPv4 packet arriving at `now` (non-decreasing across calls). Packets that do not parse,
-  // fail their checksum, or are not addressed to local_addr are dropped and counted.
+  // One IPv4 packet arriving at `now` (non-decreasing across calls): a TCP segment or an ICMP
+  // message about one (RFC 9293 3.9.2.2). Packets that do not parse, fail their checksum, are
+  // not addressed to local_addr, come from a broadcast, multicast or 0.0.0.0/8 source, or carry
+  // a source route, are dropped and counted.
   void input(std::span<const std::uint8_t> ip_packet, Instant now);
   // Fires every timer due at or before `now`.
   void advance(Instant now);
@@ -93,7 +97,9 @@ class Stack {
   SysResult<SocketId> socket();
   SysStatus bind(SocketId s, std::uint16_t port);
   SysStatus listen(SocketId s, int backlog);
-  SysStatus connect(SocketId s, Endpoint remote);  // EINPROGRESS when the SYN has gone out
+  // EINPROGRESS when the SYN has gone out; ENETUNREACH for a broadcast or multicast address
+  // (MUST-46).
+  SysStatus connect(SocketId s, Endpoint remote);
   SysResult<SocketId> accept(SocketId s, Endpoint* peer = nullptr);
   // Reads up to `max` bytes; an empty vector means end of stream (the peer's FIN).
   SysResult<std::vector<std::uint8_t>> read(SocketId s, std::size_t max);

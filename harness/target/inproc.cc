@@ -19,6 +19,8 @@ std::optional<SocketOption> socket_option(const std::string& name) {
       {"TCP_KEEPIDLE", SocketOption::kKeepIdle},
       {"TCP_KEEPINTVL", SocketOption::kKeepInterval},
       {"TCP_KEEPCNT", SocketOption::kKeepCount},
+      {"IP_TOS", SocketOption::kTos},
+      {"IP_TTL", SocketOption::kTtl},
       {"SO_LINGER", SocketOption::kLinger}};
   auto it = kByName.find(name);
   if (it == kByName.end()) return std::nullopt;

@@ -12,6 +12,21 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 CASES = sorted((ROOT / "conformance").rglob("*.pkt"))
+
+
+def _known_failures():
+    """conformance/known/inproc.txt: case path relative to conformance/ -> reason."""
+    known = {}
+    path = ROOT / "conformance" / "known" / "inproc.txt"
+    for line in path.read_text().splitlines() if path.exists() else []:
+        line = line.split("#", 1)[0].strip()
+        if line:
+            rel, _, reason = line.partition(" ")
+            known[rel] = reason.strip()
+    return known
+
+
+KNOWN = _known_failures()
 OUTBOUND = re.compile(r"^(?P<head>\s*\S+\s+>\s+[SFPR.EWU-]+\s+)(?P<start>\d+):(?P<end>\d+)"
                       r"(?P<mid>\((?P<len>\d+)\)(?:\s+ack\s+(?P<ack>\d+))?)")
 
@@ -59,6 +74,9 @@ def test_there_are_at_least_25_cases():
 
 @pytest.mark.parametrize("case", CASES, ids=[str(c.relative_to(ROOT / "conformance")) for c in CASES])
 def test_case_passes_and_a_wrong_expectation_fails(synack_bin, case, tmp_path):
+    rel = str(case.relative_to(ROOT / "conformance"))
+    if rel in KNOWN:
+        pytest.skip(f"known failure on inproc (conformance/known/inproc.txt): {KNOWN[rel]}")
     ok = subprocess.run([str(synack_bin), "run", str(case)], capture_output=True, text=True,
                         timeout=60)
     assert ok.returncode == 0, ok.stdout + ok.stderr

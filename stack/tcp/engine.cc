@@ -139,8 +139,44 @@ void Engine::advance(Instant now) {
 void Engine::input(std::span<const std::uint8_t> ip_packet, Instant now) {
   advance(now);  // timers due before the segment arrived fire first
   ++counters_.packets_in;
+  Ipv4Packet ip;
+  if (parse_ipv4(ip_packet, ip) != Ipv4Status::kOk) {
+    ++counters_.malformed;
+    return;
+  }
+  // RFC 791 3.1: "If the header checksum fails, the internet datagram is discarded at once".
+  // Nothing in such a header, addresses included, can be trusted.
+  if (!ip.checksum_ok) {
+    ++counters_.bad_checksum;
+    return;
+  }
+  // RFC 9293 3.9.2.3 (RFC 1122 3.2.1.3, 4.2.3.10), for every segment and not just SYNs: nothing
+  // addressed to a broadcast or multicast address is taken (MUST-57), and nothing from a source
+  // that cannot be a host's own address: broadcast, multicast, or "this network" 0.0.0.0/8
+  // (MUST-63). Either would make the stack answer a group, or no one. Silently: no RST.
+  if (is_broadcast_or_multicast(ip.dst_addr) || is_broadcast_or_multicast(ip.src_addr) ||
+      is_this_network(ip.src_addr)) {
+    ++counters_.invalid_address;
+    return;
+  }
+  // One address, no forwarding: anything else is not ours.
+  if (ip.dst_addr != config_.local_addr) {
+    ++counters_.not_for_us;
+    return;
+  }
+  // Source routes are not honoured (MUST-51..53 are not implemented): like a Linux host with
+  // accept_source_route=0 (RFC 7126 4.3, 4.4: drop by default), the packet is dropped rather
+  // than answered along a route other than the one it names. Other options are skipped (MUST-50).
+  if (ip.source_route) {
+    ++counters_.source_routed;
+    return;
+  }
+  if (ip.protocol == ip_proto::kIcmp) {
+    icmp_input(ip);
+    return;
+  }
   Segment seg;
-  switch (parse_segment(ip_packet, seg)) {
+  switch (parse_segment(ip, seg)) {
     case ParseStatus::kOk:
       break;
     case ParseStatus::kMalformed:
@@ -153,10 +189,6 @@ void Engine::input(std::span<const std::uint8_t> ip_packet, Instant now) {
       // RFC 9293 3.1 (MUST-3): a segment whose checksum fails is discarded.
       ++counters_.bad_checksum;
       return;
-  }
-  if (seg.dst_addr != config_.local_addr) {
-    ++counters_.not_for_us;
-    return;
   }
   on_segment(seg);
 }
@@ -227,6 +259,9 @@ Snapshot Engine::snapshot_of(const Tcb& t) const {
   s.ooo_bytes = static_cast<std::uint32_t>(t.ooo.bytes());
   s.sacked_bytes = t.scoreboard.sacked_bytes();
   s.keepalive_probes_sent = t.keepalive_probes_sent;
+  s.soft_error = t.soft_error;
+  s.tos = t.options.tos;
+  s.ttl = ttl_of(t.options);
   s.segs_in = t.segs_in;
   s.segs_out = t.segs_out;
   s.retransmitted_segs = t.retransmitted_segs;

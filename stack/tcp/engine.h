@@ -6,6 +6,7 @@
 //   output.cc          segment formation: SYN, ACK, data, FIN, RST; windows and options
 //   timers.cc          retransmission, TIME-WAIT, FIN-WAIT-2, keepalive (RFC 9293 3.10.8)
 //   user_calls.cc      OPEN, SEND, RECEIVE, CLOSE, ABORT, options (RFC 9293 3.10.1-3.10.6)
+//   icmp.cc            ICMP error messages for a connection (RFC 9293 3.9.2.2, RFC 5927)
 //   invariants.cc      the white-box invariants checked after every segment
 #pragma once
 
@@ -26,6 +27,7 @@
 #include "stack/tcp/sack_scoreboard.h"
 #include "stack/tcp/snapshot.h"
 #include "stack/tcp/state.h"
+#include "stack/wire/icmp.h"
 #include "stack/wire/segment.h"
 
 namespace synack::stack {
@@ -51,6 +53,8 @@ struct SocketOptions {
   Duration keepalive_idle{0};
   Duration keepalive_interval{0};
   int keepalive_probes = 0;
+  std::uint8_t tos = 0;  // IP_TOS, ECN bits clear (MUST-48)
+  int ttl = -1;          // IP_TTL; -1: the stack's default_ttl (MUST-49)
 };
 
 struct Listener;
@@ -143,6 +147,9 @@ struct Tcb {
   std::optional<SeqNum> rcv_up;
   std::optional<Instant> last_oow_ack;  // the last ACK for an unacceptable pure ACK
   int keepalive_probes_sent = 0;
+  // The last ICMP soft error (RFC 9293 3.9.2.2: MUST-56 keeps the connection, SHLD-25 tells the
+  // application): the errno a timeout reports instead of ETIMEDOUT, as Linux's sk_err_soft.
+  int soft_error = 0;
 
   std::uint64_t segs_in = 0;
   std::uint64_t segs_out = 0;
@@ -231,6 +238,11 @@ class Engine {
   void reschedule(Tcb& t);
   void settle(Tcb& t);  // reschedule + invariants, after anything that changed t
   void on_segment(const Segment& seg);
+  std::uint8_t ttl_of(const SocketOptions& o) const {
+    return o.ttl > 0 ? static_cast<std::uint8_t>(o.ttl) : config_.default_ttl;
+  }
+  // The error a connection that gives up reports: its soft error if an ICMP message left one.
+  static int timeout_error(const Tcb& t) { return t.soft_error != 0 ? t.soft_error : ETIMEDOUT; }
   Socket* sock(SocketId s);
   const Socket* sock(SocketId s) const;
   bool port_in_use(std::uint16_t port) const;
@@ -298,6 +310,10 @@ class Engine {
   std::uint16_t pick_ephemeral(const std::function<bool(std::uint16_t)>& usable);  // 0: none
   void init_connection(Tcb& t, const SocketOptions& o) const;
   void close_connection(Tcb& t, Socket* s);
+
+  // icmp.cc
+  void icmp_input(const Ipv4Packet& ip);  // an IPv4 packet with protocol 1, for us
+  void icmp_arrives(const IcmpMessage& m);
 
   // invariants.cc
   void check_invariants(Tcb& t);

@@ -70,6 +70,8 @@ void Engine::listen_segment_arrives(Socket& s, const Segment& seg) {
     r.ack = seg.seq + 1;
     r.flags = tcp_flag::kSyn | tcp_flag::kAck;
     r.window = cookie_window(config_, s.options);
+    r.tos = s.options.tos;  // the listener's IP_TOS and IP_TTL, as on any SYN,ACK
+    r.ttl = ttl_of(s.options);
     // Our own MSS, as on any SYN,ACK (TCP_MAXSEG on the listener, else the stack's); the
     // peer's is what the cookie carries.
     r.options.mss = s.options.max_seg != 0 ? s.options.max_seg : config_.mss;

@@ -48,6 +48,10 @@ void Engine::emit(Tcb& t, std::uint8_t flags, SeqNum seq, std::span<const std::u
   s.dst_addr = t.tuple.remote_addr;
   s.src_port = t.tuple.local_port;
   s.dst_port = t.tuple.remote_port;
+  // MUST-48, MUST-49: the connection's IP_TOS and IP_TTL (a connection from a listener has the
+  // listener's, SYN,ACK included), on every segment, RSTs included.
+  s.tos = t.options.tos;
+  s.ttl = ttl_of(t.options);
   s.seq = seq;
   s.flags = flags;
   if ((flags & tcp_flag::kAck) != 0) {
@@ -125,6 +129,10 @@ void Engine::send_rst_for(const Segment& seg) {
   Segment r;
   r.src_addr = seg.dst_addr;
   r.dst_addr = seg.src_addr;
+  // A reply to a segment, not something a connection sends: as Linux (tcp_v4_send_reset), it
+  // takes the DS field of the segment it answers (ECN bits clear) and the default TTL.
+  r.tos = static_cast<std::uint8_t>(seg.tos & ~kEcnMask);
+  r.ttl = config_.default_ttl;
   r.src_port = seg.dst_port;
   r.dst_port = seg.src_port;
   if (seg.has(tcp_flag::kAck)) {

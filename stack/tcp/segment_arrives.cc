@@ -196,6 +196,7 @@ void Engine::syn_sent_arrives(Tcb& t, const Segment& seg) {
   t.snd_wl2 = seg.ack;
   if (ack_ok) {
     t.snd_una = seg.ack;
+    t.soft_error = 0;  // the peer answered: whatever an ICMP message said no longer holds
     ack_rtt(t, seg, t.syn_retransmitted);
   }
   // Text on a SYN is not taken (see user_calls.cc: the peer retransmits it once we are
@@ -416,6 +417,7 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
     return;
   }
   t.persist_unanswered = 0;  // the peer is there (MUST-37: probes answered keep it open)
+  t.soft_error = 0;  // and an earlier ICMP soft error is stale (Linux clears sk_err_soft here)
   if (t.sack_permitted) {
     // RFC 6675 / RFC 2018: record what the peer holds beyond SEG.ACK; the cumulative ACK
     // trims the board first.

@@ -66,6 +66,11 @@ struct Snapshot {
   std::uint32_t sacked_bytes = 0;  // of ours, SACKed by the peer
   std::optional<SeqNum> rcv_up;    // RCV.UP, once urgent data was announced
   int keepalive_probes_sent = 0;
+  // The last ICMP soft error (an errno, 0 for none; RFC 9293 3.9.2.2, SHLD-25): reported instead
+  // of ETIMEDOUT if the connection times out, or by SO_ERROR; an acceptable ACK clears it.
+  int soft_error = 0;
+  std::uint8_t tos = 0;  // IP_TOS and the TTL of the packets the connection sends
+  std::uint8_t ttl = 0;
 
   // Per-connection counters.
   std::uint64_t segs_in = 0;
@@ -80,6 +85,19 @@ struct StackCounters {
   std::uint64_t bad_checksum = 0;  // dropped: IPv4 or TCP checksum does not verify
   std::uint64_t malformed = 0;     // dropped: did not parse
   std::uint64_t not_for_us = 0;    // dropped: another protocol or destination address
+  // Dropped: a broadcast or multicast destination, or a broadcast, multicast or 0.0.0.0/8
+  // source (RFC 1122 3.2.1.3; RFC 9293 3.9.2.3, MUST-57, MUST-63).
+  std::uint64_t invalid_address = 0;
+  std::uint64_t source_routed = 0;  // dropped: an LSRR or SSRR option (accept_source_route=0)
+  // ICMP (RFC 9293 3.9.2.2, RFC 5927). Every message that parses and verifies counts in icmp_in,
+  // then in exactly one of the others.
+  std::uint64_t icmp_in = 0;
+  std::uint64_t icmp_ignored = 0;        // not an error we act on, or for no connection of ours
+  std::uint64_t icmp_out_of_window = 0;  // quoted SEQ outside [SND.UNA, SND.NXT) (RFC 5927 4.1)
+  std::uint64_t icmp_source_quench = 0;  // discarded (MUST-55)
+  std::uint64_t icmp_frag_needed = 0;    // discarded: no path MTU discovery here
+  std::uint64_t icmp_soft_errors = 0;    // recorded on the connection, which goes on (MUST-56)
+  std::uint64_t icmp_aborts = 0;         // connections aborted by a hard error (SHLD-26)
   std::uint64_t resets_sent = 0;
   std::uint64_t resets_received = 0;
   std::uint64_t challenge_acks = 0;             // RFC 5961 challenge ACKs sent

@@ -15,6 +15,9 @@
 #include <gtest/gtest.h>
 
 #include "stack/stack.h"
+#include "stack/wire/bytes.h"
+#include "stack/wire/checksum.h"
+#include "stack/wire/icmp.h"
 #include "stack/wire/segment.h"
 
 namespace synack::stack::testing {
@@ -28,7 +31,56 @@ inline constexpr std::uint16_t kRemotePort = 40000;
 inline constexpr std::uint32_t kRemoteIss = 1000;
 inline constexpr std::uint16_t kRemoteWindow = 65535;
 
+inline constexpr std::uint32_t kRouterAddr = 0xc0a800fe;  // 192.168.0.254, sends ICMP errors
+
 inline std::vector<std::uint8_t> bytes(std::string_view s) { return {s.begin(), s.end()}; }
+
+// Recomputes the IPv4 header checksum of `p` after a test changed its header.
+inline void fix_ip_checksum(Packet& p) {
+  const std::size_t ihl = std::size_t{p[0] & 0x0fU} * 4;
+  wire::set16(p, 10, 0);
+  wire::set16(p, 10, internet_checksum(std::span(p).first(ihl)));
+}
+
+// `p` (a packet with a 20-byte IPv4 header) with IPv4 options inserted after the fixed header:
+// `options` is padded with EOL to a multiple of 4 bytes; IHL, total length and the header
+// checksum are updated. The TCP checksum needs no change: its pseudo-header has only the
+// addresses (RFC 9293 3.1).
+inline Packet with_ip_options(Packet p, std::vector<std::uint8_t> options) {
+  while (options.size() % 4 != 0) options.push_back(0);
+  p.insert(p.begin() + 20, options.begin(), options.end());
+  p[0] = static_cast<std::uint8_t>(0x40 | ((20 + options.size()) / 4));
+  wire::set16(p, 2, static_cast<std::uint16_t>(p.size()));
+  fix_ip_checksum(p);
+  return p;
+}
+
+// An ICMP message (RFC 792) to the stack: type, code, the word after the checksum, and the
+// quoted start of the datagram it is about. Checksums are correct.
+inline Packet icmp_packet(std::uint8_t type, std::uint8_t code, std::span<const std::uint8_t> quote,
+                          std::uint32_t rest = 0, std::uint32_t from = kRouterAddr,
+                          std::uint32_t to = kLocalAddr) {
+  Packet p(20 + 8 + quote.size(), 0);
+  p[0] = 0x45;
+  wire::set16(p, 2, static_cast<std::uint16_t>(p.size()));
+  p[8] = 64;
+  p[9] = ip_proto::kIcmp;
+  wire::set32(p, 12, from);
+  wire::set32(p, 16, to);
+  fix_ip_checksum(p);
+  p[20] = type;
+  p[21] = code;
+  wire::set32(p, 24, rest);
+  std::copy(quote.begin(), quote.end(), p.begin() + 28);
+  wire::set16(p, 22, internet_checksum(std::span(p).subspan(20)));
+  return p;
+}
+
+// What an ICMP error quotes of `packet`: its IPv4 header and the first 8 bytes after it.
+inline Packet quote_of(const Packet& packet) {
+  const std::size_t ihl = std::size_t{packet[0] & 0x0fU} * 4;
+  return Packet(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(ihl + 8));
+}
 
 // A segment from the remote peer, template plus the fields that differ.
 inline Segment peer_segment(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack = 0,
@@ -80,6 +132,7 @@ class StackTest : public ::testing::Test {
   }
 
   void send(const Segment& s) { stack->input(emit_segment(s), now); }
+  void send_raw(const Packet& p) { stack->input(p, now); }
 
   // Everything the stack has sent since the last call, parsed.
   std::vector<Segment> sent() {

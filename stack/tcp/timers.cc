@@ -75,9 +75,10 @@ void Engine::on_retransmission_timeout(Tcb& t) {
   if (t.retransmits >= limit) {
     ++counters_.timeouts;
     // A half-open passive connection just vanishes from the SYN queue; anything else reports
-    // ETIMEDOUT (connect() for a SYN, read/write after that).
+    // ETIMEDOUT (connect() for a SYN, read/write after that), or the soft error an ICMP message
+    // left (RFC 9293 3.9.2.2, SHLD-25; as Linux's tcp_write_err).
     if (t.state == State::kSynReceived && t.passive_open) transition(t, State::kListen);
-    delete_tcb(t, ETIMEDOUT);
+    delete_tcb(t, timeout_error(t));
     return;
   }
   if (t.cc != nullptr && !in_state(t.state, State::kSynSent | State::kSynReceived)) {
@@ -113,7 +114,7 @@ void Engine::on_persist_timeout(Tcb& t) {
   const bool orphan = t.owner < 0 && t.listener == nullptr;
   if (t.persist_unanswered >= (orphan ? config_.orphan_retries : config_.retries2)) {
     ++counters_.timeouts;
-    delete_tcb(t, ETIMEDOUT);
+    delete_tcb(t, timeout_error(t));
     return;
   }
   ++t.persist_backoff;
@@ -144,7 +145,7 @@ void Engine::on_keepalive_timeout(Tcb& t) {
   if (t.keepalive_probes_sent >= probes) {
     ++counters_.keepalive_timeouts;
     send_rst(t);  // as Linux does when keepalive gives up
-    delete_tcb(t, ETIMEDOUT);
+    delete_tcb(t, timeout_error(t));
     return;
   }
   // RFC 9293 3.8.4: a probe is SEG.SEQ = SND.NXT - 1 with no data (SHLD-12), which any peer

@@ -16,6 +16,7 @@ constexpr std::uint32_t kMinRcvBuf = 2304;   // Linux SOCK_MIN_RCVBUF
 constexpr std::uint32_t kMinSndBuf = 4608;   // Linux SOCK_MIN_SNDBUF
 constexpr int kMaxKeepaliveSeconds = 32767;  // Linux MAX_TCP_KEEPIDLE / KEEPINTVL
 constexpr int kMaxKeepaliveProbes = 127;     // Linux MAX_TCP_KEEPCNT
+constexpr int kMaxTtl = 255;
 
 Errno err(int code) { return Errno{code}; }
 
@@ -104,6 +105,9 @@ SysStatus Engine::connect(SocketId id, Endpoint remote) {
     if (s->error != 0) return err(std::exchange(s->error, 0));
     return err(EISCONN);
   }
+  // MUST-46: an OPEN to a broadcast or multicast address is an error; Linux's route lookup
+  // refuses it with ENETUNREACH.
+  if (is_broadcast_or_multicast(remote.addr)) return err(ENETUNREACH);
   if (remote.port == 0 || remote.addr == 0) return err(ECONNREFUSED);
   FourTuple tuple{config_.local_addr, s->port, remote.addr, remote.port};
   if (s->port == 0) {
@@ -327,6 +331,17 @@ SysStatus Engine::setsockopt(SocketId id, SocketOption opt, int value) {
       if (value < 1 || value > kMaxKeepaliveProbes) return err(EINVAL);
       o.keepalive_probes = value;
       break;
+    case SocketOption::kTos:
+      // MUST-48: the application sets the DS field (RFC 2474); SHLD-21: also while connected.
+      // As Linux for a stream socket: the value is taken as one octet and its ECN bits (RFC 3168)
+      // stay TCP's own, here always zero (no ECN).
+      o.tos = static_cast<std::uint8_t>(static_cast<unsigned>(value) & 0xffU & ~unsigned{kEcnMask});
+      break;
+    case SocketOption::kTtl:
+      // MUST-49: a configurable TTL; Linux takes 1..255, and -1 for the system default.
+      if (value != -1 && (value < 1 || value > kMaxTtl)) return err(EINVAL);
+      o.ttl = value;
+      break;
     case SocketOption::kLinger:
       return err(EINVAL);  // use setsockopt_linger
     case SocketOption::kError:
@@ -360,7 +375,7 @@ SysResult<int> Engine::getsockopt(SocketId id, SocketOption opt) {
   Socket* s = sock(id);
   if (s == nullptr) return err(EBADF);
   const SocketOptions& o = s->options;
-  const Tcb* t = s->conn;
+  Tcb* t = s->conn;
   const auto secs = [](Duration d) { return static_cast<int>(d.count() / 1'000'000); };
   switch (opt) {
     case SocketOption::kReuseAddr:
@@ -378,7 +393,14 @@ SysResult<int> Engine::getsockopt(SocketId id, SocketOption opt) {
       return static_cast<int>(t != nullptr ? t->snd_buf_cap
                                            : (o.snd_buf != 0 ? o.snd_buf : config_.snd_buf));
     case SocketOption::kError:
-      return std::exchange(s->error, 0);
+      // A pending error first; else an ICMP soft error, which reading clears too (RFC 9293
+      // 3.9.2.2, SHLD-25; Linux's SO_ERROR returns sk_err_soft the same way).
+      if (s->error != 0) return std::exchange(s->error, 0);
+      return t != nullptr ? std::exchange(t->soft_error, 0) : 0;
+    case SocketOption::kTos:
+      return o.tos;
+    case SocketOption::kTtl:
+      return ttl_of(o);
     case SocketOption::kMaxSeg:
       if (t != nullptr && t->state != State::kSynSent) return t->snd_mss;
       return o.max_seg != 0 ? o.max_seg : config_.mss;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "stack/wire/bytes.h"
 #include "stack/wire/checksum.h"
 
 namespace synack::stack {
@@ -15,8 +16,9 @@ namespace {
 using ConstBytes = std::span<const std::uint8_t>;
 using MutableBytes = std::span<std::uint8_t>;
 
-// Field offsets in the fixed IPv4 header (RFC 791 section 3.1).
+// Field offsets in the fixed IPv4 header (RFC 791 section 3.1) that emission writes.
 constexpr std::size_t kIpVersionIhl = 0;
+constexpr std::size_t kIpTos = 1;
 constexpr std::size_t kIpTotalLength = 2;
 constexpr std::size_t kIpFlagsFragment = 6;
 constexpr std::size_t kIpTtl = 8;
@@ -26,13 +28,8 @@ constexpr std::size_t kIpSrc = 12;
 constexpr std::size_t kIpDst = 16;
 constexpr std::size_t kIpMinHeader = 20;
 
-constexpr std::uint8_t kIpVersion4 = 4;
-constexpr std::uint8_t kIpVersionIhlNoOptions = 0x45;   // version 4, IHL 5
-constexpr std::uint8_t kIpProtoTcp = 6;                 // RFC 790 / IANA protocol numbers
-constexpr std::uint16_t kIpFlagDontFragment = 0x4000;   // RFC 791 section 3.1, flags bit 1
-constexpr std::uint16_t kIpFlagMoreFragments = 0x2000;  // flags bit 2
-constexpr std::uint16_t kIpFragmentOffsetMask = 0x1fff;
-constexpr std::uint8_t kIpDefaultTtl = 64;  // RFC 1700 / Linux's net.ipv4.ip_default_ttl
+constexpr std::uint8_t kIpVersionIhlNoOptions = 0x45;  // version 4, IHL 5
+constexpr std::uint16_t kIpFlagDontFragment = 0x4000;  // RFC 791 section 3.1, flags bit 1
 
 // Field offsets in the fixed TCP header (RFC 9293 section 3.1, figure 1).
 constexpr std::size_t kTcpSrcPort = 0;
@@ -64,24 +61,10 @@ constexpr std::size_t kOptSackBaseLength = 2;
 constexpr std::size_t kSackBlockLength = 8;
 constexpr std::size_t kMaxSackBlocks = 4;
 
-// Big-endian access. Callers check bounds first.
-std::uint16_t get16(ConstBytes b, std::size_t at) {
-  return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
-}
-
-std::uint32_t get32(ConstBytes b, std::size_t at) {
-  return (std::uint32_t{get16(b, at)} << 16) | get16(b, at + 2);
-}
-
-void set16(MutableBytes b, std::size_t at, std::uint16_t v) {
-  b[at] = static_cast<std::uint8_t>(v >> 8);
-  b[at + 1] = static_cast<std::uint8_t>(v & 0xff);
-}
-
-void set32(MutableBytes b, std::size_t at, std::uint32_t v) {
-  set16(b, at, static_cast<std::uint16_t>(v >> 16));
-  set16(b, at + 2, static_cast<std::uint16_t>(v & 0xffff));
-}
+using wire::get16;
+using wire::get32;
+using wire::set16;
+using wire::set32;
 
 // The option space being built: at most 40 bytes, so it lives on the stack, not the heap.
 struct OptionBytes {
@@ -209,37 +192,31 @@ OptionBytes encode_options(const TcpOptions& o) {
 
 }  // namespace
 
-// Checks run in the order the layers are peeled: the IPv4 header's structure (kMalformed), its
-// protocol (kNotTcp), fragmentation (kMalformed), the TCP header's structure and options
-// (kMalformed). Only a packet that parses completely is checked against its checksums, so on
-// kBadChecksum `out` holds the whole (untrustworthy) segment, useful for logging.
+// Checks run in the order the layers are peeled: the IPv4 header's structure and options
+// (kMalformed), its protocol (kNotTcp), fragmentation (kMalformed), the TCP header's structure and
+// options (kMalformed). Only a packet that parses completely is checked against its checksums,
+// so on kBadChecksum `out` holds the whole (untrustworthy) segment, useful for logging.
 ParseStatus parse_segment(std::span<const std::uint8_t> ip_packet, Segment& out) {
-  out = Segment{};
-  if (ip_packet.size() < kIpMinHeader) return ParseStatus::kMalformed;
-  const std::uint8_t version_ihl = ip_packet[kIpVersionIhl];
-  if ((version_ihl >> 4) != kIpVersion4) return ParseStatus::kMalformed;
-  const std::size_t ip_header_length = std::size_t{version_ihl & 0x0fU} * 4;
-  if (ip_header_length < kIpMinHeader || ip_header_length > ip_packet.size()) {
+  Ipv4Packet ip;
+  if (parse_ipv4(ip_packet, ip) != Ipv4Status::kOk) {
+    out = Segment{};
     return ParseStatus::kMalformed;
   }
-  const std::size_t total_length = get16(ip_packet, kIpTotalLength);
-  if (total_length < ip_header_length || total_length > ip_packet.size()) {
-    return ParseStatus::kMalformed;
-  }
-  // Bytes past the total length (Ethernet minimum-frame padding, say) are not part of the packet.
-  const ConstBytes packet = ip_packet.first(total_length);
-  if (packet[kIpProtocol] != kIpProtoTcp) return ParseStatus::kNotTcp;
-  // The stack does no reassembly (RFC 791 section 3.2); a fragment cannot be a whole segment.
-  const std::uint16_t flags_fragment = get16(packet, kIpFlagsFragment);
-  if ((flags_fragment & kIpFlagMoreFragments) != 0 ||
-      (flags_fragment & kIpFragmentOffsetMask) != 0) {
-    return ParseStatus::kMalformed;
-  }
-  const bool ip_checksum_ok = internet_checksum(packet.first(ip_header_length)) == 0;
-  out.src_addr = get32(packet, kIpSrc);
-  out.dst_addr = get32(packet, kIpDst);
+  return parse_segment(ip, out);
+}
 
-  const ConstBytes tcp = packet.subspan(ip_header_length);
+ParseStatus parse_segment(const Ipv4Packet& ip, Segment& out) {
+  out = Segment{};
+  if (ip.protocol != ip_proto::kTcp) return ParseStatus::kNotTcp;
+  // The stack does no reassembly (RFC 791 section 3.2); a fragment cannot be a whole segment.
+  if (ip.fragment) return ParseStatus::kMalformed;
+  out.src_addr = ip.src_addr;
+  out.dst_addr = ip.dst_addr;
+  out.tos = ip.tos;
+  out.ttl = ip.ttl;
+
+  // Whatever options the IPv4 header carried, the segment starts after it (MUST-50).
+  const ConstBytes tcp = ip.payload;
   if (tcp.size() < kTcpMinHeader) return ParseStatus::kMalformed;
   const std::size_t tcp_header_length = static_cast<std::size_t>(tcp[kTcpDataOffset] >> 4) * 4;
   if (tcp_header_length < kTcpMinHeader || tcp_header_length > tcp.size()) {
@@ -258,8 +235,10 @@ ParseStatus parse_segment(std::span<const std::uint8_t> ip_packet, Segment& out)
   const ConstBytes payload = tcp.subspan(tcp_header_length);
   out.payload.assign(payload.begin(), payload.end());
 
+  // The pseudo-header holds the addresses of the IPv4 header, never anything from its options
+  // (RFC 9293 3.1).
   const bool tcp_checksum_ok = tcp_checksum(out.src_addr, out.dst_addr, tcp) == 0;
-  return ip_checksum_ok && tcp_checksum_ok ? ParseStatus::kOk : ParseStatus::kBadChecksum;
+  return ip.checksum_ok && tcp_checksum_ok ? ParseStatus::kOk : ParseStatus::kBadChecksum;
 }
 
 std::vector<std::uint8_t> emit_segment(const Segment& s) { return emit_segment(s, s.payload); }
@@ -276,14 +255,15 @@ std::vector<std::uint8_t> emit_segment(const Segment& s, std::span<const std::ui
   const MutableBytes ip = MutableBytes(out).first(kIpMinHeader);
   const MutableBytes tcp = MutableBytes(out).subspan(kIpMinHeader);
 
-  // IPv4 (RFC 791 section 3.1): TOS, identification and fragment offset stay zero. Id 0 with DF
-  // is what Linux sends for a connected TCP socket (RFC 6864 section 4.1: the id of an atomic
-  // datagram has no meaning).
+  // IPv4 (RFC 791 section 3.1): identification and fragment offset stay zero. Id 0 with DF is
+  // what Linux sends for a connected TCP socket (RFC 6864 section 4.1: the id of an atomic
+  // datagram has no meaning). TOS and TTL are the connection's (MUST-48, MUST-49).
   ip[kIpVersionIhl] = kIpVersionIhlNoOptions;
+  ip[kIpTos] = s.tos;
   set16(ip, kIpTotalLength, static_cast<std::uint16_t>(total_length));
   set16(ip, kIpFlagsFragment, kIpFlagDontFragment);
-  ip[kIpTtl] = kIpDefaultTtl;
-  ip[kIpProtocol] = kIpProtoTcp;
+  ip[kIpTtl] = s.ttl;
+  ip[kIpProtocol] = ip_proto::kTcp;
   set32(ip, kIpSrc, s.src_addr);
   set32(ip, kIpDst, s.dst_addr);
   set16(ip, kIpChecksum, internet_checksum(ip));

@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "stack/wire/ipv4.h"
 #include "stack/wire/seq.h"
 
 namespace synack::stack {
@@ -51,6 +52,8 @@ struct TcpOptions {
 struct Segment {
   std::uint32_t src_addr = 0;  // IPv4, host byte order
   std::uint32_t dst_addr = 0;
+  std::uint8_t tos = 0;            // IPv4 Differentiated Services field and ECN (RFC 2474)
+  std::uint8_t ttl = kDefaultTtl;  // IPv4 time to live (RFC 9293 3.9.2, MUST-49)
   std::uint16_t src_port = 0;
   std::uint16_t dst_port = 0;
   SeqNum seq;
@@ -76,12 +79,15 @@ enum class ParseStatus {
   kBadChecksum,  // IPv4 header or TCP checksum does not verify
 };
 
-// Parses an IPv4 packet carrying one TCP segment into `out` (overwritten).
+// Parses an IPv4 packet carrying one TCP segment into `out` (overwritten). IPv4 options are
+// skipped (MUST-50); the pseudo-header of the checksum uses the packet's addresses.
 ParseStatus parse_segment(std::span<const std::uint8_t> ip_packet, Segment& out);
+// The same for a packet whose IPv4 header parse_ipv4 has already read (protocol 6).
+ParseStatus parse_segment(const Ipv4Packet& ip, Segment& out);
 
-// Serialises `s` as an IPv4 packet (no IP options, DF set, TTL 64, id 0) with correct lengths
-// and checksums. Options are written in Linux's order: MSS, SACK-permitted, timestamps, window
-// scale, SACK blocks, padded with NOPs so that each multi-byte option is 32-bit aligned as
+// Serialises `s` as an IPv4 packet (no IP options, DF set, s.tos and s.ttl, id 0) with correct
+// lengths and checksums. Options are written in Linux's order: MSS, SACK-permitted, timestamps,
+// window scale, SACK blocks, padded with NOPs so that each multi-byte option is 32-bit aligned as
 // Linux does (e.g. a SYN: mss, sackOK, TS, nop, wscale; an ACK: nop, nop, TS).
 std::vector<std::uint8_t> emit_segment(const Segment& s);
 // The same, with the payload given apart (s.payload is ignored): no copy into the Segment.
