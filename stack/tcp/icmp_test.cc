@@ -196,6 +196,11 @@ TEST_F(InFlightTest, RandomIcmpNeverCrashesOrBreaksAnInvariant) {
   // Whatever survived, the connection is still there (no hard error can abort it here).
   EXPECT_EQ(state_of(conn), State::kEstablished);
   EXPECT_EQ(stack->counters().icmp_aborts, 0U);
+  const StackCounters& c = stack->counters();
+  EXPECT_GT(c.icmp_in, 0U);
+  EXPECT_GT(c.icmp_soft_errors, 0U);  // some mutations still name the connection
+  EXPECT_GT(c.malformed, 0U);
+  EXPECT_GT(c.bad_checksum, 0U);
   sent();
 }
 
