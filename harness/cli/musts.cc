@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <ostream>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "harness/cli/commands.h"
@@ -121,12 +123,10 @@ std::string verdict_of(const fs::path& file, const KnownFailures& known) {
     script::OracleObserver oracle;
     pass =
         script::run_script(*s, target, {}, &oracle).verdict == script::CaseResult::Verdict::kPass;
-  } else {
-    return known.count(case_key(file)) != 0 ? "known" : "ERROR";
   }
-  if (known.count(case_key(file)) != 0) {
-    return pass ? "FAIL (listed as known, but passes)" : "known";
-  }
+  const bool listed = known.count(case_key(file)) != 0;
+  if (listed) return pass ? "FAIL (listed as known, but passes)" : "known";
+  if (std::holds_alternative<script::ScriptError>(parsed)) return "ERROR";
   return pass ? "pass" : "FAIL";
 }
 
@@ -137,6 +137,21 @@ std::string md_escape(const std::string& s) {
     out += c;
   }
   return out;
+}
+
+// "| id | level | sections | text | " of a table row, the cases column left to the caller.
+void requirement_cells(std::ostream& md, const Requirement& r) {
+  md << "| " << r.id << " | " << r.level << " | " << (r.sections.empty() ? "B" : r.sections)
+     << " | " << md_escape(r.text) << " | ";
+}
+
+// Each case as a link with its verdict, separated by line breaks.
+void case_cells(std::ostream& md, const std::vector<const Case*>& cases) {
+  const char* sep = "";
+  for (const Case* c : cases) {
+    md << sep << "[" << c->rel << "](" << c->rel << ") (" << c->verdict << ")";
+    sep = "<br>";
+  }
 }
 
 }  // namespace
@@ -288,16 +303,9 @@ int run_musts(const std::vector<std::string_view>& args) {
      << "| MUST | level | RFC 9293 | requirement | cases (inproc verdict) |\n"
      << "|---|---|---|---|---|\n";
   for (const std::string& id : musts) {
-    const Requirement& r = reqs[id];
-    md << "| " << id << " | " << r.level << " | " << (r.sections.empty() ? "B" : r.sections)
-       << " | " << md_escape(r.text) << " | ";
+    requirement_cells(md, reqs[id]);
     if (auto it = by_id.find(id); it != by_id.end()) {
-      bool first = true;
-      for (const Case* c : it->second) {
-        md << (first ? "" : "<br>") << "[" << c->rel << "](" << c->rel << ") (" << c->verdict
-           << ")";
-        first = false;
-      }
+      case_cells(md, it->second);
     } else if (auto u = unchecked.find(id); u != unchecked.end()) {
       md << "no case: " << md_escape(u->second);
     } else {
@@ -314,14 +322,8 @@ int run_musts(const std::vector<std::string_view>& args) {
   }
   std::sort(others.begin(), others.end(), id_less);
   for (const std::string& id : others) {
-    const Requirement& r = reqs[id];
-    md << "| " << id << " | " << r.level << " | " << (r.sections.empty() ? "B" : r.sections)
-       << " | " << md_escape(r.text) << " | ";
-    bool first = true;
-    for (const Case* c : by_id[id]) {
-      md << (first ? "" : "<br>") << "[" << c->rel << "](" << c->rel << ") (" << c->verdict << ")";
-      first = false;
-    }
+    requirement_cells(md, reqs[id]);
+    case_cells(md, by_id[id]);
     md << " |\n";
   }
   std::map<int, std::vector<const Case*>> by_rfc;
