@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 namespace synack::stack {
 
@@ -21,7 +22,10 @@ enum class AcceptOverflow {
 };
 
 struct StackConfig {
-  std::uint32_t local_addr = 0xc0a80001;  // 192.168.0.1: the stack's one IPv4 address
+  std::uint32_t local_addr = 0xc0a80001;  // 192.168.0.1: the stack's primary IPv4 address
+  // More addresses of the same interface (a multihomed host, RFC 9293 3.9.1.1): segments to any
+  // of them are taken, and bind() may name one as the local address of an OPEN (MUST-43).
+  std::vector<std::uint32_t> alias_addrs;
   // The TTL of every packet a socket without IP_TTL sends (RFC 9293 3.9.2: MUST-49 asks for a
   // configurable TTL; Linux's net.ipv4.ip_default_ttl).
   std::uint8_t default_ttl = 64;

@@ -1,11 +1,13 @@
 #include "stack/stack.h"
 
+#include <utility>
+
 #include "stack/tcp/engine.h"
 
 namespace synack::stack {
 
 Stack::Stack(StackConfig config, std::uint64_t seed)
-    : engine_(std::make_unique<Engine>(config, seed)) {}
+    : engine_(std::make_unique<Engine>(std::move(config), seed)) {}
 Stack::~Stack() = default;
 Stack::Stack(Stack&&) noexcept = default;
 Stack& Stack::operator=(Stack&&) noexcept = default;
@@ -20,7 +22,10 @@ std::vector<Packet> Stack::take_output() { return engine_->take_output(); }
 std::size_t Stack::pending_output() const { return engine_->pending_output(); }
 
 SysResult<SocketId> Stack::socket() { return engine_->socket(); }
-SysStatus Stack::bind(SocketId s, std::uint16_t port) { return engine_->bind(s, port); }
+SysStatus Stack::bind(SocketId s, std::uint16_t port) {
+  return engine_->bind(s, Endpoint{0, port});
+}
+SysStatus Stack::bind(SocketId s, Endpoint local) { return engine_->bind(s, local); }
 SysStatus Stack::listen(SocketId s, int backlog) { return engine_->listen(s, backlog); }
 SysStatus Stack::connect(SocketId s, Endpoint remote) { return engine_->connect(s, remote); }
 SysResult<SocketId> Stack::accept(SocketId s, Endpoint* peer) { return engine_->accept(s, peer); }

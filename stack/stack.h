@@ -96,6 +96,10 @@ class Stack {
   // --- the socket API (errno values as Linux returns them)
   SysResult<SocketId> socket();
   SysStatus bind(SocketId s, std::uint16_t port);
+  // bind() with a local address too: 0 (INADDR_ANY) or one of the stack's own addresses, else
+  // EADDRNOTAVAIL. The local address of an OPEN (RFC 9293 3.9.1.1, MUST-43): a listener bound
+  // to one address takes connections to that address only; a connection uses it as source.
+  SysStatus bind(SocketId s, Endpoint local);
   SysStatus listen(SocketId s, int backlog);
   // EINPROGRESS when the SYN has gone out; ENETUNREACH for a broadcast or multicast address
   // (MUST-46).

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "harness/wire/format.h"
+#include "harness/wire/ipv4.h"
 #include "harness/wire/tcp.h"
 
 namespace synack::script {
@@ -85,6 +86,7 @@ class Mutator {
       m.urgent_pointer = *p.urgent_pointer + 1;
       add(i, m, "urg " + n(*p.urgent_pointer) + " -> " + n(*m.urgent_pointer));
     }
+    if (p.direction == Direction::kOutbound) attributes(i, p);
     if (!p.options_any) {
       // Without <...> the options are checked, an absent list meaning "none".
       PacketLine m = p;
@@ -95,6 +97,32 @@ class Mutator {
         m.options.pop_back();
         add(i, m, "options: last option dropped");
       }
+    }
+  }
+
+  // The IPv4 fields an outbound line names ([src A, dst A, tos N, ttl N]) are checked too.
+  void attributes(std::size_t i, const PacketLine& p) {
+    const Attributes& a = p.attributes;
+    auto addr = [](std::uint32_t v) { return wire::Ipv4Addr{v}.to_string(); };
+    if (a.src) {
+      PacketLine m = p;
+      m.attributes.src = *a.src + 1;
+      add(i, m, "src " + addr(*a.src) + " -> " + addr(*m.attributes.src));
+    }
+    if (a.dst) {
+      PacketLine m = p;
+      m.attributes.dst = *a.dst + 1;
+      add(i, m, "dst " + addr(*a.dst) + " -> " + addr(*m.attributes.dst));
+    }
+    if (a.tos) {
+      PacketLine m = p;
+      m.attributes.tos = static_cast<std::uint8_t>(*a.tos ^ 0x04);  // a DSCP bit, not ECN
+      add(i, m, "tos " + n(*a.tos) + " -> " + n(*m.attributes.tos));
+    }
+    if (a.ttl) {
+      PacketLine m = p;
+      m.attributes.ttl = static_cast<std::uint8_t>(*a.ttl == 255 ? 254 : *a.ttl + 1);
+      add(i, m, "ttl " + n(*a.ttl) + " -> " + n(*m.attributes.ttl));
     }
   }
 

@@ -92,5 +92,30 @@ TEST(Mutate, LeavesUncheckedLinesAlone) {
                                             EndsWith("length 0 -> 1"), EndsWith("ack 1 -> 2")));
 }
 
+TEST(Mutate, ChecksTheIpFieldsAnOutboundLineNames) {
+  // [src, dst, tos, ttl] on an outbound line are expectations; on an inbound line they are not.
+  const Script original = parse(R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = ...
++0 setsockopt(3, IPPROTO_IP, IP_TOS, [8], 4) = ...
++0 bind(3, {sin_port=htons(8080), sin_addr=inet_addr("192.168.0.3")}, 16) = ...
++0 listen(3, 1) = ...
++0 < S 0:0(0) win 65535 <mss 1460> [dst 192.168.0.3, ttl 9]
++0 > S. 0:0(0) ack 1 <...> [src 192.168.0.3, dst 192.168.0.2, tos 8, ttl 64]
+)");
+  std::vector<std::string> ip;
+  for (const Mutant& m : mutants(original)) {
+    const std::string what = m.description.substr(m.description.rfind(": ") + 2, 4);
+    if (what != "src " && what != "dst " && what != "tos " && what != "ttl ") continue;
+    ip.push_back(m.description);
+    target::InprocTarget t;
+    EXPECT_EQ(run_script(m.script, t, {}).verdict, CaseResult::Verdict::kFail)
+        << m.description << " survived";
+  }
+  EXPECT_THAT(ip, ElementsAre(EndsWith(":6:1: src 192.168.0.3 -> 192.168.0.4"),
+                              EndsWith(":6:1: dst 192.168.0.2 -> 192.168.0.3"),
+                              EndsWith(":6:1: tos 8 -> 12"), EndsWith(":6:1: ttl 64 -> 65")));
+  target::InprocTarget t;
+  EXPECT_EQ(run_script(original, t, {}).verdict, CaseResult::Verdict::kPass);
+}
+
 }  // namespace
 }  // namespace synack::script

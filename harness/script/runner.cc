@@ -672,6 +672,23 @@ class Run {
     return fallback;
   }
 
+  // A sockaddr_in's sin_addr: inet_addr("a.b.c.d"), INADDR_ANY, or absent (0).
+  std::uint32_t addr_arg(const Line& l, const SyscallLine& s, std::size_t i) const {
+    if (s.args.size() <= i || s.args[i].kind != Arg::Kind::kStruct) return 0;
+    for (const auto& [name, value] : s.args[i].fields) {
+      if (name != "sin_addr") continue;
+      const std::string sym =
+          value.kind == Arg::Kind::kSymbols && value.symbols.size() == 1 ? value.symbols[0] : "";
+      if (sym == "INADDR_ANY") return 0;
+      if (sym.starts_with("inet_addr(") && sym.ends_with(")")) {
+        const std::string_view text = std::string_view(sym).substr(10, sym.size() - 11);
+        if (auto a = wire::Ipv4Addr::parse(text)) return a->value;
+      }
+      script_error(l.location, s.name + ": sin_addr must be inet_addr(\"a.b.c.d\") or INADDR_ANY");
+    }
+    return 0;
+  }
+
   target::Bytes write_bytes(std::size_t n) {
     target::Bytes b(n);
     for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>('A' + (written_ + i) % 26);
@@ -692,6 +709,7 @@ class Run {
     if (n == "bind") {
       c.op = SockCall::Op::kBind;
       c.port = port_arg(s, 1, opt_.target_port);
+      c.addr = addr_arg(l, s, 1);
       bound_port_ = c.port;
     } else if (n == "listen") {
       c.op = SockCall::Op::kListen;
@@ -701,6 +719,7 @@ class Run {
     } else if (n == "connect") {
       c.op = SockCall::Op::kConnect;
       c.port = port_arg(s, 1, opt_.target_port);
+      c.addr = addr_arg(l, s, 1);
     } else if (n == "read" || n == "recv") {
       c.op = SockCall::Op::kRead;
       c.length = static_cast<std::size_t>(number_arg(s, 2).value_or(0));

@@ -222,6 +222,32 @@ TEST(Runner, ScriptErrorsAreNotTestFailures) {
   const CaseResult syscall = run("0 frobnicate(3) = 0\n");
   EXPECT_EQ(syscall.verdict, CaseResult::Verdict::kError);
   EXPECT_THAT(syscall.message, HasSubstr("unsupported syscall 'frobnicate'"));
+  for (const char* addr : {"inet_addr(\"192.168.0\")", "inet_addr(7)", "htonl(1)"}) {
+    const CaseResult bad_addr = run(
+        std::string("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, {sin_port=htons(1), "
+                    "sin_addr=") +
+        addr + "}, 16) = 0\n");
+    EXPECT_EQ(bad_addr.verdict, CaseResult::Verdict::kError) << addr;
+    EXPECT_THAT(bad_addr.message,
+                HasSubstr("t.pkt:2:1: error: bind: sin_addr must be inet_addr(\"a.b.c.d\") or "
+                          "INADDR_ANY"))
+        << addr;
+  }
+}
+
+TEST(Runner, BindAndConnectPassTheAddressTheyName) {
+  // MUST-43 and MUST-46 through the script: the target's second address, one it lacks, and a
+  // multicast address to connect to.
+  const CaseResult r = run(R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, {sin_port=htons(8080), sin_addr=inet_addr("192.168.0.9")}, 16) = -1 EADDRNOTAVAIL
++0 bind(3, {sin_port=htons(8080), sin_addr=inet_addr("192.168.0.3")}, 16) = 0
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0 connect(4, {sin_port=htons(8080), sin_addr=inet_addr("224.0.0.1")}, 16) = -1 ENETUNREACH
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 65535 <mss 1460> [dst 192.168.0.3]
++0 > S. 0:0(0) ack 1 <mss 1460> [src 192.168.0.3]
+)");
+  EXPECT_EQ(r.verdict, CaseResult::Verdict::kPass) << r.message;
 }
 
 TEST(Runner, StackKnobsApplyBeforeTheCase) {

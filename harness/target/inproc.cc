@@ -67,7 +67,10 @@ SockResult from(const stack::SysResult<T>& r, std::int64_t ret_on_ok = 0) {
 
 }  // namespace
 
-InprocTarget::InprocTarget(std::uint64_t seed) : seed_(seed) { config_.local_addr = kTargetAddr; }
+InprocTarget::InprocTarget(std::uint64_t seed) : seed_(seed) {
+  config_.local_addr = kTargetAddr;
+  config_.alias_addrs = {kTargetAliasAddr};
+}
 
 stack::Stack& InprocTarget::stack() {
   if (!stack_) stack_ = std::make_unique<stack::Stack>(config_, seed_);
@@ -164,7 +167,7 @@ SockResult InprocTarget::call(const SockCall& c) {
       break;
     }
     case SockCall::Op::kBind:
-      r = from(s.bind(c.fd, c.port));
+      r = from(s.bind(c.fd, stack::Endpoint{c.addr, c.port}));
       break;
     case SockCall::Op::kListen:
       r = from(s.listen(c.fd, c.backlog));
@@ -177,7 +180,7 @@ SockResult InprocTarget::call(const SockCall& c) {
       break;
     }
     case SockCall::Op::kConnect:
-      r = from(s.connect(c.fd, stack::Endpoint{kHarnessAddr, c.port}));
+      r = from(s.connect(c.fd, stack::Endpoint{c.addr != 0 ? c.addr : kHarnessAddr, c.port}));
       break;
     case SockCall::Op::kRead: {
       auto data = s.read(c.fd, c.length);

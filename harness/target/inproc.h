@@ -15,6 +15,8 @@ class InprocTarget : public Target {
  public:
   static constexpr std::uint32_t kTargetAddr = 0xc0a80001;   // 192.168.0.1
   static constexpr std::uint32_t kHarnessAddr = 0xc0a80002;  // 192.168.0.2
+  // The target's second address, for cases about the local address of an OPEN (MUST-43).
+  static constexpr std::uint32_t kTargetAliasAddr = 0xc0a80003;  // 192.168.0.3
 
   explicit InprocTarget(std::uint64_t seed = 1);
 

@@ -43,6 +43,9 @@ struct SockCall {
   Op op = Op::kSocket;
   int fd = -1;
   std::uint16_t port = 0;  // bind; connect: the harness's port
+  // bind: the target's local address, 0 for INADDR_ANY; connect: the address to connect to, 0
+  // for the harness's own. Host byte order.
+  std::uint32_t addr = 0;
   int backlog = 0;         // listen
   std::size_t length = 0;  // read/write
   Bytes data;              // write

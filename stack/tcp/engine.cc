@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 namespace synack::stack {
 
-Engine::Engine(StackConfig config, std::uint64_t seed) : config_(config), rng_state_(seed) {
+Engine::Engine(StackConfig config, std::uint64_t seed)
+    : config_(std::move(config)), rng_state_(seed) {
   for (auto* key : {&isn_key_, &cookie_key_}) {
     for (std::size_t i = 0; i < key->size(); i += 8) {
       const std::uint64_t r = random();
@@ -43,6 +45,12 @@ const Socket* Engine::sock(SocketId s) const {
 bool Engine::port_in_use(std::uint16_t port) const {
   return std::any_of(sockets_.begin(), sockets_.end(),
                      [&](const auto& kv) { return kv.second.port == port; });
+}
+
+bool Engine::is_local(std::uint32_t addr) const {
+  return addr == config_.local_addr ||
+         std::find(config_.alias_addrs.begin(), config_.alias_addrs.end(), addr) !=
+             config_.alias_addrs.end();
 }
 
 Tcb& Engine::create_tcb(const FourTuple& tuple) {
@@ -159,8 +167,8 @@ void Engine::input(std::span<const std::uint8_t> ip_packet, Instant now) {
     ++counters_.invalid_address;
     return;
   }
-  // One address, no forwarding: anything else is not ours.
-  if (ip.dst_addr != config_.local_addr) {
+  // Our addresses only, no forwarding: anything else is not ours.
+  if (!is_local(ip.dst_addr)) {
     ++counters_.not_for_us;
     return;
   }
@@ -202,8 +210,13 @@ void Engine::on_segment(const Segment& seg) {
     return;
   }
   if (auto it = listeners_.find(seg.dst_port); it != listeners_.end()) {
-    listen_segment_arrives(*sock(it->second), seg);
-    return;
+    // A listener bound to one address awaits connections to that address only (RFC 9293
+    // 3.9.1.1); to another of our addresses the port is closed.
+    Socket* l = sock(it->second);
+    if (l != nullptr && (l->addr == 0 || l->addr == seg.dst_addr)) {
+      listen_segment_arrives(*l, seg);
+      return;
+    }
   }
   closed_arrives(seg);
 }

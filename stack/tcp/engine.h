@@ -181,6 +181,7 @@ struct Listener {
 struct Socket {
   SocketId id = -1;
   std::uint16_t port = 0;  // bound local port, 0 before bind/connect
+  std::uint32_t addr = 0;  // bound local address, 0 (INADDR_ANY) unless bind() named one
   SocketOptions options;
   std::unique_ptr<Listener> listener;
   Tcb* conn = nullptr;
@@ -204,7 +205,7 @@ class Engine {
 
   // user_calls.cc
   SysResult<SocketId> socket();
-  SysStatus bind(SocketId id, std::uint16_t port);
+  SysStatus bind(SocketId id, Endpoint local);
   SysStatus listen(SocketId id, int backlog);
   SysStatus connect(SocketId id, Endpoint remote);
   SysResult<SocketId> accept(SocketId id, Endpoint* peer);
@@ -246,6 +247,8 @@ class Engine {
   Socket* sock(SocketId s);
   const Socket* sock(SocketId s) const;
   bool port_in_use(std::uint16_t port) const;
+  // Whether `addr` is one of the stack's own addresses (the primary or an alias).
+  bool is_local(std::uint32_t addr) const;
 
   // listen.cc
   void listen_segment_arrives(Socket& s, const Segment& seg);

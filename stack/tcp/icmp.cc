@@ -106,7 +106,7 @@ void Engine::icmp_arrives(const IcmpMessage& m) {
   // MUST-54: the quoted IPv4 header and the first 8 octets of the TCP header name the
   // connection. Only a quote of something this stack could have sent counts: TCP, from our
   // address, the head of a datagram.
-  if (!m.is_error || m.quoted_protocol != ip_proto::kTcp || m.quoted_src != config_.local_addr ||
+  if (!m.is_error || m.quoted_protocol != ip_proto::kTcp || !is_local(m.quoted_src) ||
       !m.quoted_first_fragment) {
     ++counters_.icmp_ignored;
     return;

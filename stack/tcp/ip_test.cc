@@ -206,6 +206,75 @@ TEST_F(StackTest, ConnectToBroadcastOrMulticastFailsWithEnetunreach) {
   EXPECT_EQ(sent_one().flags, f::kSyn);
 }
 
+// --- MUST-43: the local address of an OPEN ------------------------------------------------
+
+constexpr std::uint32_t kAliasAddr = 0xc0a80003;  // 192.168.0.3, the stack's second address
+
+class MultihomedTest : public StackTest {
+ protected:
+  void SetUp() override {
+    StackTest::SetUp();
+    config.alias_addrs = {kAliasAddr};
+    make_stack();
+  }
+  static Segment to(std::uint32_t dst, Segment s) {
+    s.dst_addr = dst;
+    return s;
+  }
+};
+
+TEST_F(MultihomedTest, BindToAnAddressTheHostDoesNotHaveIsEaddrnotavail) {
+  const SocketId s = stack->socket().value();
+  EXPECT_EQ(stack->bind(s, Endpoint{kOtherUnicast, kLocalPort}).error(), EADDRNOTAVAIL);
+  EXPECT_TRUE(stack->bind(s, Endpoint{kAliasAddr, kLocalPort}).ok());
+  EXPECT_EQ(stack->local_endpoint(s).value(), (Endpoint{kAliasAddr, kLocalPort}));
+}
+
+TEST_F(MultihomedTest, ListenerBoundToOneAddressIgnoresTheOther) {
+  // RFC 9293 3.9.1.1: a passive OPEN with a local address awaits connections to that address.
+  const SocketId l = stack->socket().value();
+  ASSERT_TRUE(stack->bind(l, Endpoint{kAliasAddr, kLocalPort}).ok());
+  ASSERT_TRUE(stack->listen(l, 8).ok());
+  send(to(kLocalAddr, seg(f::kSyn, kRemoteIss)));
+  const Segment rst = sent_one();
+  EXPECT_EQ(rst.flags, f::kRst | f::kAck) << "the port is closed on the primary address";
+  EXPECT_EQ(rst.src_addr, kLocalAddr);
+  send(to(kAliasAddr, seg(f::kSyn, kRemoteIss)));
+  const Segment synack = sent_one();
+  EXPECT_EQ(synack.flags, f::kSyn | f::kAck);
+  EXPECT_EQ(synack.src_addr, kAliasAddr);
+  EXPECT_EQ(stack->listen_queues(l)->syn_queue, 1U);
+}
+
+TEST_F(MultihomedTest, WildcardListenerAnswersFromTheAddressTheSynWasSentTo) {
+  // RFC 9293 3.9.1.1: unspecified, the connection takes the local address the request used.
+  const SocketId l = stack->socket().value();
+  ASSERT_TRUE(stack->bind(l, kLocalPort).ok());
+  ASSERT_TRUE(stack->listen(l, 8).ok());
+  send(to(kAliasAddr, seg(f::kSyn, kRemoteIss)));
+  const Segment synack = sent_one();
+  EXPECT_EQ(synack.src_addr, kAliasAddr);
+  send(to(kAliasAddr, seg(f::kAck, kRemoteIss + 1, synack.seq.value() + 1)));
+  expect_nothing_sent();
+  const SocketId c = stack->accept(l).value();
+  EXPECT_EQ(stack->local_endpoint(c).value(), (Endpoint{kAliasAddr, kLocalPort}));
+  EXPECT_EQ(state_of(c), State::kEstablished);
+}
+
+TEST_F(MultihomedTest, ActiveOpenUsesTheBoundLocalAddress) {
+  const SocketId s = stack->socket().value();
+  ASSERT_TRUE(stack->bind(s, Endpoint{kAliasAddr, 0}).ok());
+  EXPECT_EQ(stack->connect(s, Endpoint{kRemoteAddr, kRemotePort}).error(), EINPROGRESS);
+  const Segment syn = sent_one();
+  EXPECT_EQ(syn.flags, f::kSyn);
+  EXPECT_EQ(syn.src_addr, kAliasAddr);
+  EXPECT_EQ(stack->local_endpoint(s).value().addr, kAliasAddr);
+  // An unbound socket uses the primary address.
+  const SocketId u = stack->socket().value();
+  EXPECT_EQ(stack->connect(u, Endpoint{kRemoteAddr, kRemotePort}).error(), EINPROGRESS);
+  EXPECT_EQ(sent_one().src_addr, kLocalAddr);
+}
+
 // --- IP_TOS and IP_TTL (MUST-48, MUST-49) ---------------------------------------------------
 
 TEST_F(SynSentTest, DefaultsAreTos0AndTtl64) {

@@ -42,10 +42,14 @@ SysResult<SocketId> Engine::socket() {
   return id;
 }
 
-SysStatus Engine::bind(SocketId id, std::uint16_t port) {
+SysStatus Engine::bind(SocketId id, Endpoint local) {
+  const std::uint16_t port = local.port;
   Socket* s = sock(id);
   if (s == nullptr) return err(EBADF);
   if (s->port != 0 || s->conn != nullptr || s->was_connected) return err(EINVAL);
+  // MUST-43: the local address is the application's to choose, among the host's own (Linux
+  // refuses any other with EADDRNOTAVAIL unless ip_nonlocal_bind is set).
+  if (local.addr != 0 && !is_local(local.addr)) return err(EADDRNOTAVAIL);
   for (const auto& [other_id, other] : sockets_) {
     if (other_id == id || other.port != port || port == 0) continue;
     // SO_REUSEADDR lets a socket share a port with others that also set it, but never with a
@@ -63,6 +67,7 @@ SysStatus Engine::bind(SocketId id, std::uint16_t port) {
     }
   }
   s->port = port;
+  s->addr = local.addr;
   return Ok{};
 }
 
@@ -109,7 +114,8 @@ SysStatus Engine::connect(SocketId id, Endpoint remote) {
   // refuses it with ENETUNREACH.
   if (is_broadcast_or_multicast(remote.addr)) return err(ENETUNREACH);
   if (remote.port == 0 || remote.addr == 0) return err(ECONNREFUSED);
-  FourTuple tuple{config_.local_addr, s->port, remote.addr, remote.port};
+  // MUST-43: a bound local address is the connection's source; else the primary address.
+  FourTuple tuple{s->addr != 0 ? s->addr : config_.local_addr, s->port, remote.addr, remote.port};
   if (s->port == 0) {
     // An ephemeral port no connection to this peer uses.
     tuple.local_port = pick_ephemeral([&](std::uint16_t p) {
@@ -463,7 +469,8 @@ SysResult<std::size_t> Engine::urgent_bytes(SocketId id) const {
 SysResult<Endpoint> Engine::local_endpoint(SocketId id) const {
   const Socket* s = sock(id);
   if (s == nullptr) return err(EBADF);
-  return Endpoint{config_.local_addr, s->port};
+  if (s->conn != nullptr) return Endpoint{s->conn->tuple.local_addr, s->conn->tuple.local_port};
+  return Endpoint{s->addr, s->port};
 }
 
 SysResult<Endpoint> Engine::remote_endpoint(SocketId id) const {
