@@ -53,6 +53,9 @@ struct StackConfig {
   // Congestion control (RFC 5681, RFC 6582 NewReno): the initial window in segments (RFC 6928;
   // Linux TCP_INIT_CWND).
   std::uint32_t initial_cwnd_segments = 10;
+  // RFC 5681 4.1 (a SHOULD): after more than an RTO without sending data, cwnd restarts from
+  // at most the restart window, min(IW, cwnd) (Linux tcp_slow_start_after_idle).
+  bool slow_start_after_idle = true;
 
   // Delayed ACK (RFC 9293 3.8.6.3): an ACK waits at most this long (MUST-40: under 0.5 s), and
   // every second full-sized segment is acknowledged at once (SHLD-19). 0 acknowledges at once.

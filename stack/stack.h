@@ -41,6 +41,9 @@ enum class SocketOption {
   kKeepCount,     // TCP_KEEPCNT (probes)
   kTos,           // IP_TOS: the DS field of every packet sent (MUST-48); the ECN bits stay 0
   kTtl,           // IP_TTL: 1-255, or -1 for the stack's default_ttl (MUST-49)
+  // TCP_USER_TIMEOUT (ms, 0 off; RFC 5482, Linux): the connection's own R2 (MUST-21). Data left
+  // unacknowledged this long ends the connection with ETIMEDOUT, replacing tcp_retries2.
+  kUserTimeout,
 };
 
 enum class Shutdown { kRead, kWrite, kBoth };  // SHUT_RD, SHUT_WR, SHUT_RDWR

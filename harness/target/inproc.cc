@@ -21,6 +21,7 @@ std::optional<SocketOption> socket_option(const std::string& name) {
       {"TCP_KEEPCNT", SocketOption::kKeepCount},
       {"IP_TOS", SocketOption::kTos},
       {"IP_TTL", SocketOption::kTtl},
+      {"TCP_USER_TIMEOUT", SocketOption::kUserTimeout},
       {"SO_LINGER", SocketOption::kLinger}};
   auto it = kByName.find(name);
   if (it == kByName.end()) return std::nullopt;
@@ -111,6 +112,8 @@ OptionStatus InprocTarget::set_option(const std::string& name, const std::string
     c.accept_overflow = v != 0 ? stack::AcceptOverflow::kReset : stack::AcceptOverflow::kDrop;
   } else if (name == "tcp_challenge_ack_limit" && in(0, 1 << 30)) {
     c.challenge_ack_limit = static_cast<int>(v);
+  } else if (name == "tcp_slow_start_after_idle" && in(0, 1)) {
+    c.slow_start_after_idle = v != 0;
   } else if (name == "somaxconn" && in(1, 65535)) {
     c.max_backlog = static_cast<int>(v);
   } else if (name == "mss" && in(88, 65535)) {  // the MSS option our SYNs carry

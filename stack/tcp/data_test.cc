@@ -427,6 +427,53 @@ TEST_F(DataTest, UnansweredZeroWindowProbesEventuallyTimeOut) {
   EXPECT_EQ(stack->read(conn, 10).error(), ETIMEDOUT);
 }
 
+// --- The application's R2: TCP_USER_TIMEOUT (RFC 9293 3.8.3, MUST-21; RFC 5482)
+
+TEST_F(DataTest, UserTimeoutEndsTheConnectionOnTimeNotAfterABackedOffRto) {
+  open();  // an RTT of 0: the RTO is its 200 ms floor
+  ASSERT_TRUE(stack->setsockopt(conn, SocketOption::kUserTimeout, 1000).ok());
+  EXPECT_EQ(stack->getsockopt(conn, SocketOption::kUserTimeout).value(), 1000);
+  const Instant sent_at = now;
+  ASSERT_EQ(write(100).size(), 1U);
+  // Retransmissions at 0.2 s and 0.6 s; the next would be due at 1.4 s, but it is clamped to
+  // the 1 s limit, where the connection ends instead.
+  EXPECT_EQ(fire_next_timer(), Duration(200ms));
+  EXPECT_EQ(sent_one().seq.value(), snd);
+  EXPECT_EQ(fire_next_timer(), Duration(400ms));
+  EXPECT_EQ(sent_one().seq.value(), snd);
+  EXPECT_EQ(fire_next_timer(), Duration(400ms));
+  expect_nothing_sent();
+  EXPECT_EQ(now - sent_at, Duration(1s));
+  EXPECT_EQ(state_of(conn), State::kClosed);
+  EXPECT_EQ(stack->read(conn, 10).error(), ETIMEDOUT);
+}
+
+TEST_F(DataTest, UserTimeoutRunsFromTheLastProgressAndOutlastsRetries2) {
+  config.retries2 = 2;  // by count, the connection would give up after two retransmissions
+  make_stack();
+  open();
+  ASSERT_TRUE(stack->setsockopt(conn, SocketOption::kUserTimeout, 20'000).ok());
+  ASSERT_EQ(write(200).size(), 1U);
+  advance_by(500ms);
+  ack(snd + 100);  // progress: half of it acknowledged at 0.5 s
+  const Instant progress_at = now;
+  int retransmissions = 0;
+  while (state_of(conn) != State::kClosed) {
+    fire_next_timer();
+    retransmissions += static_cast<int>(sent().size());
+  }
+  EXPECT_EQ(now - progress_at, Duration(20s));
+  EXPECT_GT(retransmissions, 2);  // 1, 2, 4, 8 s backoff: four retransmissions by 15 s
+  EXPECT_EQ(stack->read(conn, 10).error(), ETIMEDOUT);
+}
+
+TEST_F(DataTest, UserTimeoutIsMillisecondsAndNeverNegative) {
+  open();
+  EXPECT_EQ(stack->getsockopt(conn, SocketOption::kUserTimeout).value(), 0);
+  EXPECT_EQ(stack->setsockopt(conn, SocketOption::kUserTimeout, -1).error(), EINVAL);
+  ASSERT_TRUE(stack->setsockopt(conn, SocketOption::kUserTimeout, 0).ok());  // off again
+}
+
 // --- RTT estimation and the RTO (RFC 6298; MUST-18, MUST-19)
 
 TEST_F(DataTest, HandshakeRttGivesTheFirstSample) {
@@ -598,6 +645,45 @@ TEST_F(DataTest, InitialWindowIsTenSegments) {
   open();
   EXPECT_EQ(snap().cwnd, 10 * kMss);
   EXPECT_EQ(write(20 * kMss).size(), 10U);
+}
+
+// RFC 5681 4.1: after more than an RTO without sending, cwnd restarts from min(IW, cwnd).
+class IdleRestartTest : public DataTest {
+ protected:
+  // Grows cwnd to 14 segments: 4 acknowledged one by one past the initial 10, all acked.
+  void grow_and_drain() {
+    open();  // RTO 200 ms (RTT 0)
+    ASSERT_EQ(write(14 * kMss).size(), 10U);
+    for (std::uint32_t i = 1; i <= 14; ++i) {
+      ack(snd + i * kMss);
+      sent();
+    }
+    snd += 14 * kMss;
+    ASSERT_EQ(snap().cwnd, 24 * kMss);
+  }
+};
+
+TEST_F(IdleRestartTest, IdleLongerThanTheRtoRestartsFromTheInitialWindow) {
+  grow_and_drain();
+  advance_by(201ms);
+  EXPECT_EQ(write(30 * kMss).size(), 10U);
+  EXPECT_EQ(snap().cwnd, 10 * kMss);
+  EXPECT_EQ(stack->counters().idle_restarts, 1U);
+}
+
+TEST_F(IdleRestartTest, IdleNoLongerThanTheRtoKeepsTheWindow) {
+  grow_and_drain();
+  advance_by(200ms);
+  EXPECT_EQ(write(30 * kMss).size(), 24U);
+  EXPECT_EQ(stack->counters().idle_restarts, 0U);
+}
+
+TEST_F(IdleRestartTest, CanBeTurnedOffAsLinuxSysctlDoes) {
+  config.slow_start_after_idle = false;
+  make_stack();
+  grow_and_drain();
+  advance_by(10s);
+  EXPECT_EQ(write(30 * kMss).size(), 24U);
 }
 
 TEST_F(DataTest, SlowStartGrowsByAtMostOneSegmentPerAck) {

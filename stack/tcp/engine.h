@@ -53,8 +53,9 @@ struct SocketOptions {
   Duration keepalive_idle{0};
   Duration keepalive_interval{0};
   int keepalive_probes = 0;
-  std::uint8_t tos = 0;  // IP_TOS, ECN bits clear (MUST-48)
-  int ttl = -1;          // IP_TTL; -1: the stack's default_ttl (MUST-49)
+  std::uint8_t tos = 0;      // IP_TOS, ECN bits clear (MUST-48)
+  int ttl = -1;              // IP_TTL; -1: the stack's default_ttl (MUST-49)
+  Duration user_timeout{0};  // TCP_USER_TIMEOUT; 0: R2 is tcp_retries2 (MUST-21)
 };
 
 struct Listener;
@@ -110,6 +111,10 @@ struct Tcb {
 
   // Timers (deadlines of those running).
   std::optional<Instant> rtx_deadline;
+  // When the data in flight last made progress: sent with nothing outstanding before, or an
+  // ACK advanced SND.UNA. A user timeout (TCP_USER_TIMEOUT) runs from here.
+  Instant rtx_since{0};
+  std::optional<Instant> last_data_sent;  // for restarting an idle connection (RFC 5681 4.1)
   std::optional<Instant> time_wait_deadline;
   std::optional<Instant> fin_wait2_deadline;
   std::optional<Instant> keepalive_deadline;
@@ -247,6 +252,10 @@ class Engine {
   Socket* sock(SocketId s);
   const Socket* sock(SocketId s) const;
   bool port_in_use(std::uint16_t port) const;
+  // CLOSE of the sending side in SYN-RECEIVED: the FIN goes at once (user_calls.cc).
+  void fin_in_syn_received(Tcb& t);
+  // RFC 5681 4.1: cwnd back to the restart window after an idle period (output.cc).
+  void restart_after_idle(Tcb& t);
   // Whether `addr` is one of the stack's own addresses (the primary or an alias).
   bool is_local(std::uint32_t addr) const;
 

@@ -163,6 +163,21 @@ bool Engine::may_send_now(const Tcb& t, std::uint32_t len, std::uint32_t unsent,
   return len == unsent || len >= t.max_snd_wnd / 2;
 }
 
+void Engine::restart_after_idle(Tcb& t) {
+  // RFC 5681 4.1: "TCP SHOULD set cwnd to no more than RW before beginning transmission if the
+  // TCP has not sent data in an interval exceeding the retransmission timeout", RW being
+  // min(IW, cwnd). Only with nothing in flight: otherwise ACKs are still clocking data out.
+  if (!config_.slow_start_after_idle || t.cc == nullptr || !t.last_data_sent ||
+      t.snd_una != t.snd_max || now_ - *t.last_data_sent <= t.rto) {
+    return;
+  }
+  const std::uint32_t iw = std::max<std::uint32_t>(config_.initial_cwnd_segments, 2) * t.snd_mss;
+  if (t.cong.cwnd > iw) {
+    t.cong.cwnd = iw;
+    ++counters_.idle_restarts;
+  }
+}
+
 void Engine::output(Tcb& t) { output(t, false); }
 
 void Engine::output(Tcb& t, bool force) {
@@ -171,6 +186,7 @@ void Engine::output(Tcb& t, bool force) {
                              State::kClosing | State::kLastAck)) {
     return;
   }
+  restart_after_idle(t);
   for (;;) {
     const SeqNum data_end = t.fin_seq();
     const std::uint32_t unsent = data_end.after(t.snd_nxt) ? distance(t.snd_nxt, data_end) : 0;
@@ -197,6 +213,7 @@ void Engine::output(Tcb& t, bool force) {
     if (len > 0 && len == unsent) flags |= tcp_flag::kPsh;
     if (fin) flags |= tcp_flag::kFin;
     emit(t, flags, t.snd_nxt, t.send_buf.view(distance(t.send_buf_seq, t.snd_nxt), len), false);
+    if (len > 0) t.last_data_sent = now_;
     if (retransmission) {
       ++t.retransmitted_segs;
       ++counters_.retransmits;
@@ -210,7 +227,10 @@ void Engine::output(Tcb& t, bool force) {
     t.snd_nxt += len + (fin ? 1U : 0U);
     if (len < t.snd_mss) t.snd_sml = t.snd_nxt;  // Minshall: the end of the last short segment
     if (t.snd_nxt.after(t.snd_max)) t.snd_max = t.snd_nxt;
-    if (!t.rtx_deadline) arm_rtx(t);
+    if (!t.rtx_deadline) {
+      t.rtx_since = now_;
+      arm_rtx(t);
+    }
     if (fin) break;
   }
   // Something to send and nothing in flight whose ACK would bring us back here: the persist
@@ -247,7 +267,9 @@ std::uint32_t Engine::resend(Tcb& t, SeqNum seq, std::uint32_t max_len) {
 
 void Engine::retransmit_head(Tcb& t) {
   // RFC 9293 3.10.8: send the segment at the front of the retransmission queue again.
-  if (in_state(t.state, State::kSynSent | State::kSynReceived)) {
+  // The SYN (or SYN,ACK) heads the queue until it is acknowledged, also in FIN-WAIT-1 after a
+  // CLOSE in SYN-RECEIVED.
+  if (in_state(t.state, State::kSynSent | State::kSynReceived) || !t.syn_acked()) {
     ++t.retransmitted_segs;
     ++counters_.retransmits;
     t.syn_retransmitted = true;

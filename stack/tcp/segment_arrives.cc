@@ -376,7 +376,10 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
 }
 
 void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, bool& done) {
-  if (t.state == State::kSynReceived) {
+  // SYN-RECEIVED, or FIN-WAIT-1 entered from it by a CLOSE (RFC 9293 3.10.4) before the SYN
+  // was acknowledged: this ACK must acknowledge the SYN, and synchronizes the connection.
+  const bool syn_unacked = t.state == State::kFinWait1 && !t.syn_acked();
+  if (t.state == State::kSynReceived || syn_unacked) {
     if (!(t.snd_una.before(seg.ack) && seg.ack.before_eq(t.snd_nxt))) {
       send_rst_for(seg);  // <SEQ=SEG.ACK><CTL=RST>
       done = true;        // the segment is dropped (the connection stays)
@@ -393,16 +396,18 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
       done = true;
       return;
     }
-    transition(t, State::kEstablished);
+    if (!syn_unacked) transition(t, State::kEstablished);
     ++counters_.connections_established;
-    t.snd_una = seg.ack;
+    // In FIN-WAIT-1 only the SYN's share is taken here; the FIN's is an ordinary ACK below.
+    t.snd_una = syn_unacked ? t.iss + 1 : seg.ack;
     t.snd_wnd = std::uint32_t{seg.window} << t.snd_wscale;
     t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
     t.snd_wl1 = seg.seq;
     t.snd_wl2 = seg.ack;
     ack_rtt(t, seg, t.syn_retransmitted);
     established(t);
-    if (t.fin_queued) {
+    if (t.snd_una.before(t.snd_max)) arm_rtx(t);
+    if (t.fin_queued && !syn_unacked) {
       // CLOSE was called in SYN-RECEIVED with data pending: the FIN goes now.
       transition(t, State::kFinWait1);
     }
@@ -442,6 +447,7 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
     // Linux resets its backoff only on a valid measurement; the retry count starts again.
     t.retransmits = 0;
     t.rtx_deadline.reset();
+    t.rtx_since = now_;
     if (t.snd_una.before(t.snd_max)) arm_rtx(t);
   } else if (seg.ack == t.snd_una && text_len == 0 && !seg.has(tcp_flag::kSyn | tcp_flag::kFin) &&
              t.snd_una.before(t.snd_max) &&

@@ -113,11 +113,12 @@ struct StackCounters {
   std::uint64_t retransmits = 0;
   std::uint64_t timeouts = 0;  // connections dropped by a retransmission timeout
   std::uint64_t keepalive_timeouts = 0;
-  std::uint64_t fast_retransmits = 0;         // recoveries entered on the third duplicate ACK
-  std::uint64_t rto_timeouts = 0;             // retransmission timeouts of data or FIN
-  std::uint64_t window_probes = 0;            // zero-window probes sent
-  std::uint64_t paws_rejected = 0;            // segments dropped as old duplicates (RFC 7323 5.3)
-  std::uint64_t ooo_segments = 0;             // segments queued out of order
+  std::uint64_t fast_retransmits = 0;  // recoveries entered on the third duplicate ACK
+  std::uint64_t rto_timeouts = 0;      // retransmission timeouts of data or FIN
+  std::uint64_t idle_restarts = 0;     // cwnd cut to the restart window after idle (RFC 5681 4.1)
+  std::uint64_t window_probes = 0;     // zero-window probes sent
+  std::uint64_t paws_rejected = 0;     // segments dropped as old duplicates (RFC 7323 5.3)
+  std::uint64_t ooo_segments = 0;      // segments queued out of order
   std::uint64_t oow_acks_suppressed = 0;      // ACKs not sent to unacceptable segments (rate limit)
   std::uint64_t data_after_close_resets = 0;  // RSTs for data arriving after close() (SHLD-3)
   std::uint64_t invariant_violations = 0;

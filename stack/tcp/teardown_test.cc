@@ -295,5 +295,78 @@ TEST_F(EstablishedTest, OldAckDoesNotUpdateTheWindow) {
   EXPECT_EQ(stack->read(conn, 20).value(), bytes("abcdefghij"));  // the data itself is fine
 }
 
+// --- CLOSE in SYN-RECEIVED (RFC 9293 3.10.4) ---------------------------------------------
+
+// A simultaneous open in SYN-RECEIVED: our SYN,ACK out, the peer's ACK of it not yet here.
+class SimultaneousSynReceivedTest : public SynSentTest {
+ protected:
+  void SetUp() override {
+    SynSentTest::SetUp();
+    send(seg(f::kSyn, kRemoteIss));
+    ASSERT_EQ(sent_one().flags, f::kSyn | f::kAck);
+    ASSERT_EQ(state_of(conn), State::kSynReceived);
+  }
+};
+
+TEST_F(SimultaneousSynReceivedTest, ShutdownSendsTheFinAtOnce) {
+  // "If no SENDs have been issued and there is no pending data to send, then form a FIN segment
+  // and send it, and enter FIN-WAIT-1 state."
+  ASSERT_TRUE(stack->shutdown(conn, Shutdown::kWrite).ok());
+  const Segment fin = sent_one();
+  EXPECT_EQ(fin.flags, f::kFin | f::kAck);
+  EXPECT_EQ(fin.seq.value(), client_iss + 1);
+  EXPECT_EQ(fin.ack.value(), kRemoteIss + 1);
+  EXPECT_EQ(state_of(conn), State::kFinWait1);
+  // One ACK for the SYN and the FIN: synchronized and half-closed at once.
+  send(seg(f::kAck, kRemoteIss + 1, client_iss + 2));
+  expect_nothing_sent();
+  EXPECT_EQ(state_of(conn), State::kFinWait2);
+  EXPECT_EQ(stack->snapshot(conn)->snd_una.value(), client_iss + 2);
+  // The peer's data still flows to us.
+  send(seg(f::kAck | f::kPsh, kRemoteIss + 1, client_iss + 2, "hello"));
+  EXPECT_EQ(stack->read(conn, 10).value(), bytes("hello"));
+}
+
+TEST_F(SimultaneousSynReceivedTest, TimeoutResendsTheSynAckThenTheFin) {
+  ASSERT_TRUE(stack->shutdown(conn, Shutdown::kWrite).ok());
+  ASSERT_EQ(sent_one().flags, f::kFin | f::kAck);
+  // Nothing came back: the head of the queue, the SYN,ACK, goes again.
+  fire_next_timer();
+  const Segment synack = sent_one();
+  EXPECT_EQ(synack.flags, f::kSyn | f::kAck);
+  EXPECT_EQ(synack.seq.value(), client_iss);
+  // The peer acknowledges only the SYN (the FIN was lost): the FIN is what times out next.
+  send(seg(f::kAck, kRemoteIss + 1, client_iss + 1));
+  expect_nothing_sent();
+  EXPECT_EQ(state_of(conn), State::kFinWait1);
+  fire_next_timer();
+  const Segment fin = sent_one();
+  EXPECT_EQ(fin.flags, f::kFin | f::kAck);
+  EXPECT_EQ(fin.seq.value(), client_iss + 1);
+  send(seg(f::kAck, kRemoteIss + 1, client_iss + 2));
+  EXPECT_EQ(state_of(conn), State::kFinWait2);
+}
+
+TEST_F(SimultaneousSynReceivedTest, AckOfNeitherSynNorFinGetsARst) {
+  // An ACK in SYN-RECEIVED must acknowledge our SYN (RFC 9293 3.10.7.4): one below it is
+  // answered <SEQ=SEG.ACK><CTL=RST>, in FIN-WAIT-1 entered from SYN-RECEIVED too.
+  ASSERT_TRUE(stack->shutdown(conn, Shutdown::kWrite).ok());
+  ASSERT_EQ(sent_one().flags, f::kFin | f::kAck);
+  send(seg(f::kAck, kRemoteIss + 1, client_iss));
+  const Segment rst = sent_one();
+  EXPECT_EQ(rst.flags, f::kRst);
+  EXPECT_EQ(rst.seq.value(), client_iss);
+  EXPECT_EQ(state_of(conn), State::kFinWait1);
+}
+
+TEST_F(SimultaneousSynReceivedTest, CloseSendsTheFinAtOnceToo) {
+  ASSERT_TRUE(stack->close(conn).ok());
+  const Segment fin = sent_one();
+  EXPECT_EQ(fin.flags, f::kFin | f::kAck);
+  EXPECT_EQ(only_connection_state(), State::kFinWait1);
+  send(seg(f::kAck, kRemoteIss + 1, client_iss + 2));
+  EXPECT_EQ(only_connection_state(), State::kFinWait2);
+}
+
 }  // namespace
 }  // namespace synack::stack::testing

@@ -72,7 +72,12 @@ void Engine::on_retransmission_timeout(Tcb& t) {
   int limit = orphan ? config_.orphan_retries : config_.retries2;
   if (t.state == State::kSynSent) limit = config_.syn_retries;
   if (t.state == State::kSynReceived) limit = config_.synack_retries;
-  if (t.retransmits >= limit) {
+  // MUST-21: a connection's own R2, as time (TCP_USER_TIMEOUT, RFC 5482), replaces the count
+  // once synchronized (as Linux's retransmits_timed_out).
+  const Duration user_timeout = t.options.user_timeout;
+  const bool timed =
+      user_timeout.count() > 0 && !in_state(t.state, State::kSynSent | State::kSynReceived);
+  if (timed ? now_ - t.rtx_since >= user_timeout : t.retransmits >= limit) {
     ++counters_.timeouts;
     // A half-open passive connection just vanishes from the SYN queue; anything else reports
     // ETIMEDOUT (connect() for a SYN, read/write after that), or the soft error an ICMP message
@@ -103,6 +108,9 @@ void Engine::on_retransmission_timeout(Tcb& t) {
   t.rto = std::min(t.rto * 2, config_.max_rto);  // RFC 6298 5.5: back off the timer
   retransmit_head(t);
   arm_rtx(t);
+  // The next timeout comes no later than the user timeout, so the connection ends on time
+  // rather than a whole backed-off RTO later (Linux's tcp_clamp_rto_to_user_timeout).
+  if (timed) t.rtx_deadline = std::min(*t.rtx_deadline, t.rtx_since + user_timeout);
 }
 
 void Engine::on_persist_timeout(Tcb& t) {

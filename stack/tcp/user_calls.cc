@@ -234,9 +234,10 @@ SysStatus Engine::shutdown(SocketId id, Shutdown how) {
   if (how != Shutdown::kRead && !t->fin_queued) {
     // RFC 9293 3.10.4 CLOSE of the sending side: the FIN follows the queued data.
     t->fin_queued = true;
-    if (in_state(t->state, State::kEstablished | State::kSynReceived)) {
-      if (t->state == State::kEstablished) transition(*t, State::kFinWait1);
-      // In SYN-RECEIVED the FIN waits for ESTABLISHED (process_ack sends it).
+    if (t->state == State::kEstablished) {
+      transition(*t, State::kFinWait1);
+    } else if (t->state == State::kSynReceived) {
+      fin_in_syn_received(*t);
     } else if (t->state == State::kCloseWait) {
       transition(*t, State::kLastAck);
     }
@@ -245,6 +246,20 @@ SysStatus Engine::shutdown(SocketId id, Shutdown how) {
   }
   settle(*t);
   return Ok{};
+}
+
+void Engine::fin_in_syn_received(Tcb& t) {
+  // RFC 9293 3.10.4, CLOSE in SYN-RECEIVED: "If no SENDs have been issued and there is no
+  // pending data to send, then form a FIN segment and send it, and enter FIN-WAIT-1 state."
+  // Nothing can be pending: write() waits for ESTABLISHED. The FIN takes ISS+1 while the
+  // SYN,ACK is still unacknowledged; a timeout resends the SYN,ACK (retransmit_head), and the
+  // ACK of the SYN synchronizes the connection in FIN-WAIT-1 (process_ack).
+  transition(t, State::kFinWait1);
+  emit(t, tcp_flag::kFin | tcp_flag::kAck, t.snd_nxt, {}, false);
+  t.snd_nxt += 1;
+  if (t.snd_nxt.after(t.snd_max)) t.snd_max = t.snd_nxt;
+  t.rtx_since = now_;
+  if (!t.rtx_deadline) arm_rtx(t);
 }
 
 void Engine::close_connection(Tcb& t, Socket* s) {
@@ -264,6 +279,7 @@ void Engine::close_connection(Tcb& t, Socket* s) {
   if (!t.fin_queued) {
     t.fin_queued = true;
     if (t.state == State::kEstablished) transition(t, State::kFinWait1);
+    if (t.state == State::kSynReceived) fin_in_syn_received(t);
     if (t.state == State::kCloseWait) transition(t, State::kLastAck);
   }
   t.read_shutdown = true;
@@ -348,6 +364,10 @@ SysStatus Engine::setsockopt(SocketId id, SocketOption opt, int value) {
       if (value != -1 && (value < 1 || value > kMaxTtl)) return err(EINVAL);
       o.ttl = value;
       break;
+    case SocketOption::kUserTimeout:
+      if (value < 0) return err(EINVAL);  // Linux: a negative timeout is invalid
+      o.user_timeout = std::chrono::milliseconds(value);
+      break;
     case SocketOption::kLinger:
       return err(EINVAL);  // use setsockopt_linger
     case SocketOption::kError:
@@ -417,6 +437,9 @@ SysResult<int> Engine::getsockopt(SocketId id, SocketOption opt) {
                                                     : config_.keepalive_interval);
     case SocketOption::kKeepCount:
       return o.keepalive_probes != 0 ? o.keepalive_probes : config_.keepalive_probes;
+    case SocketOption::kUserTimeout:
+      return static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(o.user_timeout).count());
   }
   return err(ENOPROTOOPT);
 }
