@@ -155,8 +155,8 @@ class Link {
   Link(StackConfig a_config, StackConfig b_config, LinkProfile profile, std::uint64_t seed)
       : rng_(seed),
         profile_(profile),
-        a_(with_addr(a_config, kAddrA), rng_.next()),
-        b_(with_addr(b_config, kAddrB), rng_.next()) {
+        a_(with_addr(std::move(a_config), kAddrA), rng_.next()),
+        b_(with_addr(std::move(b_config), kAddrB), rng_.next()) {
     a_.set_invariant_handler([this](const std::string& what, const Snapshot& at) {
       record_violation(Side::kA, what, at);
     });
