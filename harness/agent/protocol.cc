@@ -863,6 +863,15 @@ Reply reply_of(const SockCall& c, const SockResult& r) {
       out.fields.emplace_back("peer_port", std::to_string(r.value));
       break;
     case Op::kGetsockopt:
+      // SO_ERROR's value is an errno: by name, like every errno in the protocol.
+      if (c.option == "SO_ERROR" && r.value != 0) {
+        const auto name = errno_name(r.value);
+        if (!name) return Reply::error("SO_ERROR " + std::to_string(r.value) + " has no name");
+        out.fields.emplace_back("value", *name);
+        break;
+      }
+      out.fields.emplace_back("value", std::to_string(r.value));
+      break;
     case Op::kGetNonblocking:
     case Op::kIoctlInq:
     case Op::kIoctlOutq:
@@ -908,6 +917,18 @@ Parsed<SockResult> result_of(const SockCall& c, const Reply& r) {
         out.value = static_cast<int>(field_int(r, verb, "peer_port", 0, 65535));
         break;
       case Op::kGetsockopt:
+        if (const std::string* v = r.field("value"); c.option == "SO_ERROR" && v != nullptr) {
+          if (const auto err = errno_number(*v)) {
+            out.value = *err;
+            break;
+          }
+          if (*v != "0") {
+            bad("getsockopt: SO_ERROR value " + quoted(*v) + " is not 0 or an errno name");
+          }
+          break;
+        }
+        out.value = static_cast<int>(field_int(r, verb, "value", kIntMin, kIntMax));
+        break;
       case Op::kIoctlInq:
       case Op::kIoctlOutq:
         out.value = static_cast<int>(field_int(r, verb, "value", kIntMin, kIntMax));

@@ -250,7 +250,7 @@ TEST(AgentProtocol, EveryResultRoundTrips) {
       r.ret = 5;
       r.value = 40000;
     }
-    if (c.op == Op::kGetsockopt) r.value = -7;
+    if (c.op == Op::kGetsockopt) r.value = ECONNRESET;  // SO_ERROR: travels by name
     if (c.op == Op::kIoctlInq || c.op == Op::kIoctlOutq) r.value = 1460;
     if (c.op == Op::kPoll) r.value = 0x001 | 0x010;
     const std::string line = format_reply(reply_of(c, r));
@@ -283,6 +283,15 @@ TEST(AgentProtocol, ReplyLinesAreTheDocumentedOnes) {
   EXPECT_EQ(format_reply(reply_of(call(Op::kPoll), SockResult{1, 0, {}, 0x005})),
             "ok 1 revents=POLLIN|POLLOUT");
   EXPECT_EQ(format_reply(reply_of_poll(0)), "ok 0 revents=0");
+  SockCall so_error = call(Op::kGetsockopt);
+  so_error.option = "SO_ERROR";
+  EXPECT_EQ(format_reply(reply_of(so_error, SockResult{0, 0, {}, ECONNREFUSED})),
+            "ok 0 value=ECONNREFUSED");
+  EXPECT_EQ(format_reply(reply_of(so_error, SockResult{0, 0, {}, 0})), "ok 0 value=0");
+  EXPECT_EQ(result_of(so_error, *parse_reply("ok 0 value=ETIMEDOUT"))->value, ETIMEDOUT);
+  EXPECT_EQ(result_of(so_error, *parse_reply("ok 0 value=0"))->value, 0);
+  EXPECT_EQ(result_of(so_error, *parse_reply("ok 0 value=111")).error().message,
+            "getsockopt: SO_ERROR value '111' is not 0 or an errno name");
   EXPECT_EQ(format_reply(reply_of(call(Op::kClose), SockResult{-1, EAGAIN, {}, 0})), "fail EAGAIN");
   EXPECT_EQ(format_reply(reply_of(call(Op::kClose), SockResult{-1, 4095, {}, 0})),
             "error errno 4095 has no name in protocol version 1");
