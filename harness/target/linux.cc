@@ -227,9 +227,14 @@ SockResult LinuxTarget::do_call(const SockCall& c) {
       return r;
     }
     case Op::kConnect: {
-      const sockaddr_in a = inet(c.addr != 0 ? c.addr : kHarnessAddr, c.port);
-      return from_syscall(
-          ::connect(c.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a));  // NOLINT
+      const std::uint32_t to = c.addr != 0 ? c.addr : kHarnessAddr;
+      const sockaddr_in a = inet(to, c.port);
+      const SockResult r =
+          from_syscall(::connect(c.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a));  // NOLINT
+      if (r.ret == -1 && r.err == EINPROGRESS && script_nonblocking_.count(c.fd) == 0) {
+        connecting_[c.fd] = {to, c.port};
+      }
+      return r;
     }
     case Op::kRead: {
       SockResult r;
@@ -256,6 +261,8 @@ SockResult LinuxTarget::do_call(const SockCall& c) {
       }
       fds_.erase(c.fd);
       keys_.erase(c.fd);
+      connecting_.erase(c.fd);
+      connect_error_.erase(c.fd);
       script_nonblocking_.erase(c.fd);
       linger_.erase(c.fd);
       return from_syscall(::close(c.fd));
@@ -285,6 +292,12 @@ SockResult LinuxTarget::do_call(const SockCall& c) {
         if (::getsockopt(c.fd, opt->first, opt->second, &l, &len) != 0) return fail(errno);
         SockResult r = ok(0);
         r.value = l.l_onoff != 0 ? l.l_linger : 0;
+        return r;
+      }
+      if (c.option == "SO_ERROR" && connect_error_.count(c.fd) != 0) {
+        SockResult r = ok(0);  // the error the finished connect() took from the socket
+        r.value = connect_error_.at(c.fd);
+        connect_error_.erase(c.fd);
         return r;
       }
       int v = 0;
@@ -335,7 +348,21 @@ unsigned LinuxTarget::poll(int fd) {
   if (!owns(fd)) return POLLNVAL;
   pollfd p{fd, POLLIN | POLLOUT | POLLPRI | POLLRDHUP, 0};
   if (::poll(&p, 1, 0) < 0) return 0;
-  return static_cast<unsigned short>(p.revents);
+  unsigned ev = static_cast<unsigned short>(p.revents);
+  const auto c = connecting_.find(fd);
+  if (c == connecting_.end() || (ev & (POLLOUT | POLLERR | POLLHUP)) == 0) return ev;
+  // The handshake ended. A blocking connect() would return now, and the socket would be
+  // connected as far as the socket layer goes (a second connect() gives EISCONN, not 0): call
+  // connect() again, as a non-blocking caller must, and report its outcome. A refused or reset
+  // connect also sets POLLOUT on Linux; the runner must see only the error.
+  const sockaddr_in a = inet(c->second.first, c->second.second);
+  connecting_.erase(c);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0 ||  // NOLINT
+      errno == EISCONN) {
+    return ev;
+  }
+  connect_error_[fd] = errno;
+  return (ev & ~static_cast<unsigned>(POLLOUT)) | POLLERR;
 }
 
 std::optional<TcpInfo> LinuxTarget::tcp_info(int fd) {

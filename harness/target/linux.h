@@ -70,6 +70,11 @@ class LinuxTarget : public Target {
   std::set<int> script_nonblocking_;  // fds the script made O_NONBLOCK (for F_GETFL)
   std::map<int, int> linger_;         // fd -> SO_LINGER seconds, when on with N > 0
   std::map<int, ConnKey> keys_;       // the connection behind each fd, once it had one
+  // A connect() in progress on an fd the script thinks blocking: the address, so that poll()
+  // can finish it as a blocking connect() would (see poll()); and the error it ended with, for
+  // the SO_ERROR read that follows.
+  std::map<int, std::pair<std::uint32_t, std::uint16_t>> connecting_;
+  std::map<int, int> connect_error_;
   std::string link_error_;
 };
 
