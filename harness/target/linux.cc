@@ -7,6 +7,9 @@
 #include <cstddef>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
@@ -106,6 +109,38 @@ std::optional<std::pair<int, int>> sockopt(const std::string& name) {
   return it->second;
 }
 
+// The state the kernel's socket table holds for a connection, by its 4-tuple (sock_diag, an exact
+// lookup that also finds TIME-WAIT mini-sockets), or nullopt. `netlink` is a NETLINK_SOCK_DIAG
+// socket in the target's namespace.
+std::optional<int> diag_state(int netlink, const ConnKey& k) {
+  struct {
+    nlmsghdr nlh;
+    inet_diag_req_v2 req;
+  } msg{};
+  msg.nlh.nlmsg_len = sizeof msg;
+  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST;
+  msg.req.sdiag_family = AF_INET;
+  msg.req.sdiag_protocol = IPPROTO_TCP;
+  msg.req.idiag_states = ~0U;
+  msg.req.id.idiag_sport = htons(k.target_port);
+  msg.req.id.idiag_dport = htons(k.harness_port);
+  msg.req.id.idiag_src[0] = htonl(k.target_addr);
+  msg.req.id.idiag_dst[0] = htonl(k.harness_addr);
+  msg.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  if (::send(netlink, &msg, sizeof msg, 0) != static_cast<ssize_t>(sizeof msg)) return std::nullopt;
+  std::array<std::uint8_t, 8192> buf{};
+  const ssize_t n = ::recv(netlink, buf.data(), buf.size(), 0);
+  if (n < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(inet_diag_msg)))) return std::nullopt;
+  nlmsghdr h{};
+  std::memcpy(&h, buf.data(), sizeof h);
+  if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY) return std::nullopt;  // NLMSG_ERROR: no such socket
+  inet_diag_msg d{};
+  std::memcpy(&d, buf.data() + NLMSG_LENGTH(0), sizeof d);
+  return d.idiag_state;
+}
+
 }  // namespace
 
 wire::Result<std::unique_ptr<LinuxTarget>, std::string> LinuxTarget::create() {
@@ -128,6 +163,10 @@ wire::Result<std::unique_ptr<LinuxTarget>, std::string> LinuxTarget::create() {
   {
     const NetNs::Enter in(n);
     if (!in.error().empty()) return in.error();
+    t->diag_ = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (t->diag_ < 0) return n.name() + ": sock_diag netlink socket: " + std::to_string(errno);
+    const timeval limit{1, 0};  // an answer is immediate; never hang on a lost one
+    ::setsockopt(t->diag_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     link::TapConfig cfg;
     cfg.ifname = kTapName;
     cfg.own_mac = *wire::MacAddr::parse(kHarnessMac);
@@ -156,6 +195,7 @@ wire::Result<std::unique_ptr<LinuxTarget>, std::string> LinuxTarget::create() {
 
 LinuxTarget::~LinuxTarget() {
   for (int fd : fds_) ::close(fd);
+  if (diag_ >= 0) ::close(diag_);
   link_.reset();
   ns_.reset();
 }
@@ -189,6 +229,9 @@ std::optional<Captured> LinuxTarget::next_packet(std::int64_t deadline_us) {
 
 SockResult LinuxTarget::call(const SockCall& c) {
   SockResult r = do_call(c);
+  // Remember each fd's connection while getpeername() still works (see tcp_info()).
+  if (c.op == SockCall::Op::kAccept && r.ret >= 0) connection(static_cast<int>(r.ret));
+  if (c.op != SockCall::Op::kClose && owns(c.fd)) connection(c.fd);
   link_->drain();  // stamp what the call made the kernel send, now
   return r;
 }
@@ -229,7 +272,7 @@ SockResult LinuxTarget::do_call(const SockCall& c) {
     case Op::kConnect: {
       const std::uint32_t to = c.addr != 0 ? c.addr : kHarnessAddr;
       const sockaddr_in a = inet(to, c.port);
-      const SockResult r =
+      SockResult r =
           from_syscall(::connect(c.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a));  // NOLINT
       if (r.ret == -1 && r.err == EINPROGRESS && script_nonblocking_.count(c.fd) == 0) {
         connecting_[c.fd] = {to, c.port};
@@ -375,6 +418,15 @@ std::optional<TcpInfo> LinuxTarget::tcp_info(int fd) {
   std::memcpy(&t, buf.data(), std::min<std::size_t>(len, sizeof t));
   TcpInfo i;
   i["state"] = t.tcpi_state;  // Linux's own numbering, which the scripts use
+  // A connection that reached TIME-WAIT lives on in a timewait mini-socket and the fd's own
+  // TCP_INFO reads TCP_CLOSE: the state of the connection is the kernel table's.
+  constexpr int kTcpClose = 7;
+  const auto key = keys_.find(fd);
+  if (t.tcpi_state == kTcpClose && key != keys_.end() && diag_ >= 0) {
+    // The exact lookup falls back to a listener on the port: that is not this connection.
+    constexpr int kTcpListen = 10;
+    if (auto s = diag_state(diag_, key->second); s && *s != kTcpListen) i["state"] = *s;
+  }
   i["ca_state"] = t.tcpi_ca_state;
   i["retransmits"] = t.tcpi_retransmits;
   i["probes"] = t.tcpi_probes;

@@ -76,6 +76,7 @@ class LinuxTarget : public Target {
   std::map<int, std::pair<std::uint32_t, std::uint16_t>> connecting_;
   std::map<int, int> connect_error_;
   std::string link_error_;
+  int diag_ = -1;  // NETLINK_SOCK_DIAG in the namespace: connection state after the fd lets go
 };
 
 }  // namespace synack::target

@@ -96,6 +96,32 @@ TEST(LinuxTarget, LateSegmentSaysByHowMuch) {
                                        "that, at 1\\.0[0-9]+: .*Flags \\[S\\.\\]"));
 }
 
+TEST(LinuxTarget, TimeWaitIsReportedFromTheKernelsTable) {
+  SKIP_UNLESS_LINUX_TARGET_CAN_RUN();
+  // The fd's own TCP_INFO reads TCP_CLOSE once the connection is a timewait mini-socket; the
+  // target reports the connection's state (sock_diag), as the scripts mean it.
+  const script::CaseResult r =
+      run_on_linux(std::string(kHandshake) + R"(+.01 shutdown(4, SHUT_WR) = 0
++0  > F. 1:1(0) ack 1
++.01 < F. 1:1(0) ack 2 win 65535
++0  > . 2:2(0) ack 2
++0  %{ assert tcpi_state == TCP_TIME_WAIT }%
+)");
+  EXPECT_EQ(r.verdict, script::CaseResult::Verdict::kPass) << r.message;
+}
+
+TEST(LinuxTarget, RefusedBlockingConnectReportsEconnrefused) {
+  SKIP_UNLESS_LINUX_TARGET_CAN_RUN();
+  // Linux sets POLLOUT as well as POLLERR on a refused connect; the target finishes the
+  // connect() as a blocking caller would and reports its error.
+  const script::CaseResult r = run_on_linux(R"(0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0...0.05 connect(3, ..., ...) = -1 ECONNREFUSED (Connection refused)
++0  > S 0:0(0) <...>
++.05 < R. 0:0(0) ack 1 win 0
+)");
+  EXPECT_EQ(r.verdict, script::CaseResult::Verdict::kPass) << r.message;
+}
+
 TEST(LinuxTarget, KnobsAreNamespaceSysctls) {
   SKIP_UNLESS_LINUX_TARGET_CAN_RUN();
   auto t = LinuxTarget::create();
