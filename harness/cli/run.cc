@@ -276,8 +276,10 @@ int run_run(const std::vector<std::string_view>& args) {
     } else if (auto glob = value("--filter")) {
       o.filter = *glob;
     } else if (auto jobs = a.starts_with("--jobs") ? value("--jobs") : value("-j")) {
-      auto n = number(*jobs, "--jobs");
-      if (!n || *n < 1) return n ? usage_error("--jobs needs at least 1") : kExitUsage;
+      const char* flag = a.starts_with("--jobs") ? "--jobs" : "-j";
+      auto n = number(*jobs, flag);
+      if (!n || *n < 1)
+        return n ? usage_error(std::string(flag) + " needs at least 1") : kExitUsage;
       o.jobs = static_cast<int>(*n);
     } else if (auto max = value("--max-case-seconds")) {
       auto n = number(*max, "--max-case-seconds");
