@@ -278,8 +278,8 @@ int run_run(const std::vector<std::string_view>& args) {
     } else if (auto jobs = a.starts_with("--jobs") ? value("--jobs") : value("-j")) {
       const char* flag = a.starts_with("--jobs") ? "--jobs" : "-j";
       auto n = number(*jobs, flag);
-      if (!n || *n < 1)
-        return n ? usage_error(std::string(flag) + " needs at least 1") : kExitUsage;
+      if (!n) return kExitUsage;
+      if (*n < 1) return usage_error(std::string(flag) + " needs at least 1");
       o.jobs = static_cast<int>(*n);
     } else if (auto max = value("--max-case-seconds")) {
       auto n = number(*max, "--max-case-seconds");
