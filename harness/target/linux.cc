@@ -72,6 +72,7 @@ constexpr std::array kKnobs = {
     // Per namespace since Linux 4.x's netns conversion; on a kernel where it is global the file
     // is absent inside the namespace and the knob reports unsupported (never the host's value).
     Knob{"tcp_challenge_ack_limit", "net/ipv4/tcp_challenge_ack_limit", 0, 1 << 30},
+    Knob{"tcp_slow_start_after_idle", "net/ipv4/tcp_slow_start_after_idle", 0, 1},
     Knob{"somaxconn", "net/core/somaxconn", 1, 65535},
 };
 

@@ -131,6 +131,8 @@ TEST(LinuxTarget, KnobsAreNamespaceSysctls) {
   EXPECT_EQ(l.netns().read_sysctl("net/ipv4/tcp_syncookies"), "2");
   EXPECT_EQ(l.set_option("tcp_syn_retries", "0"), OptionStatus::kBadValue);
   EXPECT_EQ(l.set_option("tcp_syn_retries", "x"), OptionStatus::kBadValue);
+  EXPECT_EQ(l.set_option("tcp_slow_start_after_idle", "0"), OptionStatus::kApplied);
+  EXPECT_EQ(l.netns().read_sysctl("net/ipv4/tcp_slow_start_after_idle"), "0");
   EXPECT_EQ(l.set_option("tcp_msl", "5"), OptionStatus::kUnsupported);
   EXPECT_EQ(l.set_option("tcp_delack_ms", "40"), OptionStatus::kUnsupported);
   EXPECT_EQ(l.set_option("mss", "1000"), OptionStatus::kUnsupported);
