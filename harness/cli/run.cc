@@ -20,6 +20,8 @@
 #include "harness/script/parser.h"
 #include "harness/script/runner.h"
 #include "harness/target/inproc.h"
+#include "harness/target/linux.h"
+#include "harness/target/netns.h"
 #include "harness/wire/pcap.h"
 
 namespace synack::cli {
@@ -38,10 +40,20 @@ starts a comment). Such a case that fails (or cannot run) is reported KNOWN and 
 the run; one that passes is reported as a failure, so that the list stays true.
 
 Options:
-  --target inproc        what to test (default inproc: synack's own stack, virtual time)
+  --target NAME          what to test:
+                           inproc  synack's own stack in virtual time (the default)
+                           linux   the Linux kernel's TCP, real time: each case in a fresh
+                                   network namespace synack-<pid>-<n> with a tap device
+                                   synack0 (needs root and /dev/net/tun); every namespace is
+                                   removed at the end of its case, on SIGINT/SIGTERM, and
+                                   (stale ones of a killed run) on the next start
   --pcap DIR             write one pcap per case (both directions) into DIR
   --junit FILE           write a JUnit XML report to FILE
-  -j N                   run N cases at once (default 1)
+  -j N, --jobs N         run N cases at once (default 1); on linux each in its own
+                         namespace, which matters since real time is slow
+  --max-case-seconds S   real-time targets: skip (and report SKIP) a case whose script
+                         spans more than S seconds (default 150; 0: no limit). inproc
+                         never skips
   --filter GLOB          only cases whose path matches GLOB (fnmatch; e.g. '*rst*')
   --known FILE           read known failures from FILE (paths relative to its parent's
                          parent), in addition to each directory's known/<target>.txt
@@ -55,7 +67,12 @@ Options:
   -v                     print every line and segment as it happens, with the time
   -h, --help             this text
 
-Exit status: 0 all passed; 1 a case failed or could not run; 2 usage error.
+Timing on real-time targets: a segment or a blocking call may be off by max(4 ms, 12.5% of
+the gap since the previous event) (--tolerance_usecs, --tolerance_percent); a miss says by how
+much. The last line gives the wall time of the run.
+
+Exit status: 0 all passed (or known, or skipped); 1 a case failed or could not run; 2 usage
+error, or a target that cannot run here (not root, no /dev/net/tun).
 )";
 
 struct Options {
@@ -70,6 +87,7 @@ struct Options {
   std::vector<std::string> known_files;
   bool use_known = true;
   bool self_check = false;
+  double max_case_seconds = 150;
   std::vector<std::string> paths;
 };
 
@@ -77,6 +95,7 @@ struct Outcome {
   std::string path;
   script::CaseResult result;
   bool script_error = false;
+  std::string skipped;  // why the case did not run, when it did not
   double wall_seconds = 0;
   std::vector<std::string> trace;
   // --self-check: how many mutants ran, and those that passed (the expectation they changed).
@@ -94,6 +113,29 @@ std::string pcap_name(const std::string& path) {
   return n + ".pcap";
 }
 
+// How much script time a case covers, from its lines' times alone (ranges and blocking calls at
+// their latest): what a real-time target needs at least, to skip the cases that take hours.
+std::int64_t script_span_us(const script::Script& s) {
+  using K = script::TimeSpec::Kind;
+  std::int64_t prev = 0;
+  std::int64_t latest = 0;
+  for (const script::Line& l : s.lines) {
+    const script::TimeSpec& t = l.time;
+    std::int64_t at = t.kind == K::kAny        ? prev
+                      : t.kind == K::kRelative ? prev + t.start_us
+                                               : t.start_us;
+    std::int64_t end = at;
+    if (t.range_end_us) end = t.range_end_relative ? prev + *t.range_end_us : *t.range_end_us;
+    if (t.blocking_end_us) {
+      latest =
+          std::max(latest, t.blocking_end_relative ? at + *t.blocking_end_us : *t.blocking_end_us);
+    }
+    prev = at;
+    latest = std::max({latest, at, end});
+  }
+  return latest;
+}
+
 Outcome run_one(const std::string& path, const Options& o) {
   Outcome out;
   out.path = path;
@@ -109,12 +151,38 @@ Outcome run_one(const std::string& path, const Options& o) {
     if (o.tolerance_percent) ro.tolerance_percent = *o.tolerance_percent;
     if (o.verbose) ro.trace = [&out](const std::string& s) { out.trace.push_back(s); };
     auto run = [&](const script::Script& s) {
-      target::InprocTarget target;
       // The black-box oracle watches every segment of every case, whatever the script says.
       script::OracleObserver oracle;
+      if (o.target == "linux") {
+        // A fresh namespace per case (and per mutant): no sysctl or socket state leaks.
+        auto target = target::LinuxTarget::create();
+        if (!target) {
+          script::CaseResult r;
+          r.verdict = script::CaseResult::Verdict::kError;
+          r.message = "cannot set up the linux target: " + target.error();
+          return r;
+        }
+        script::CaseResult r = script::run_script(s, **target, ro, &oracle);
+        if (r.verdict == script::CaseResult::Verdict::kFail && !(*target)->link_error().empty()) {
+          r.message += "\n  (tap link: " + (*target)->link_error() + ")";
+        }
+        return r;
+      }
+      target::InprocTarget target;
       return script::run_script(s, target, ro, &oracle);
     };
     const auto& original = std::get<script::Script>(parsed);
+    const double span = static_cast<double>(script_span_us(original)) / 1e6;
+    if (o.target != "inproc" && o.max_case_seconds > 0 && span > o.max_case_seconds) {
+      char why[160];
+      std::snprintf(why, sizeof why,
+                    "its script spans %.0f s of real time, more than --max-case-seconds %.0f", span,
+                    o.max_case_seconds);
+      out.skipped = why;
+      out.wall_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      return out;
+    }
     out.result = run(original);
     if (o.self_check && out.result.verdict == script::CaseResult::Verdict::kPass) {
       ro.trace = nullptr;
@@ -207,10 +275,14 @@ int run_run(const std::vector<std::string_view>& args) {
       o.known_files.push_back(*known);
     } else if (auto glob = value("--filter")) {
       o.filter = *glob;
-    } else if (auto jobs = value("-j")) {
-      auto n = number(*jobs, "-j");
-      if (!n || *n < 1) return n ? usage_error("-j needs at least 1") : kExitUsage;
+    } else if (auto jobs = a.starts_with("--jobs") ? value("--jobs") : value("-j")) {
+      auto n = number(*jobs, "--jobs");
+      if (!n || *n < 1) return n ? usage_error("--jobs needs at least 1") : kExitUsage;
       o.jobs = static_cast<int>(*n);
+    } else if (auto max = value("--max-case-seconds")) {
+      auto n = number(*max, "--max-case-seconds");
+      if (!n) return kExitUsage;
+      o.max_case_seconds = *n;
     } else if (auto tol = value("--tolerance_usecs")) {
       auto n = number(*tol, "--tolerance_usecs");
       if (!n) return kExitUsage;
@@ -225,10 +297,22 @@ int run_run(const std::vector<std::string_view>& args) {
       o.paths.push_back(a);
     }
   }
-  if (o.target != "inproc") {
-    return usage_error("unknown target '" + o.target + "' (this build has: inproc)");
+  if (o.target != "inproc" && o.target != "linux") {
+    return usage_error("unknown target '" + o.target + "' (this build has: inproc, linux)");
   }
   if (o.paths.empty()) return usage_error("no case file or directory given");
+  if (o.target == "linux") {
+    if (std::string why = target::linux_target_unavailable(); !why.empty()) {
+      std::fprintf(stderr, "synack run: %s\n", why.c_str());
+      return kExitUsage;
+    }
+    // Namespaces left by a run that was killed (SIGKILL, a crash): their pid is gone.
+    for (const std::string& n : target::remove_stale_namespaces()) {
+      std::fprintf(stderr, "synack run: removed stale namespace %s (its process is gone)\n",
+                   n.c_str());
+    }
+  }
+  const auto run_start = std::chrono::steady_clock::now();
   std::string error;
   const auto files = collect(o, error);
   if (!error.empty()) {
@@ -283,12 +367,20 @@ int run_run(const std::vector<std::string_view>& args) {
   int passed = 0;
   int failed = 0;
   int known_failed = 0;
+  int skipped = 0;
   int mutants = 0;
   int survivors = 0;
   int checked_cases = 0;
   std::vector<report::JunitCase> junit;
   for (Outcome& out : outcomes) {
     for (const std::string& line : out.trace) std::printf("    %s\n", line.c_str());
+    if (!out.skipped.empty()) {
+      ++skipped;
+      std::printf("SKIP %s: %s\n", out.path.c_str(), out.skipped.c_str());
+      junit.push_back({out.path, fs::path(out.path).parent_path().string(), 0,
+                       report::JunitCase::Outcome::kSkipped, out.skipped});
+      continue;
+    }
     bool ok = out.result.verdict == script::CaseResult::Verdict::kPass;
     const auto k = known.find(case_key(out.path));
     const bool is_known = k != known.end();
@@ -368,10 +460,14 @@ int run_run(const std::vector<std::string_view>& args) {
                 mutants - survivors, mutants,
                 mutants == 0 ? 100.0 : 100.0 * (mutants - survivors) / mutants, checked_cases);
   }
-  if (known.empty()) {
-    std::printf("%d passed, %d failed\n", passed, failed);
-  } else {
-    std::printf("%d passed, %d failed, %d known failures\n", passed, failed, known_failed);
+  std::string summary = std::to_string(passed) + " passed, " + std::to_string(failed) + " failed";
+  if (!known.empty()) summary += ", " + std::to_string(known_failed) + " known failures";
+  if (skipped > 0) summary += ", " + std::to_string(skipped) + " skipped";
+  std::printf("%s\n", summary.c_str());
+  if (o.target != "inproc") {
+    std::printf("wall time %.1f s (target %s, %d jobs)\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count(),
+                o.target.c_str(), o.jobs);
   }
   return failed == 0 ? kExitOk : kExitFailure;
 }

@@ -428,7 +428,19 @@ class Run {
     }
     auto got = target_.next_packet(t0_ + hi);
     if (!got) {
-      fail(l, "expected segment did not arrive by " + seconds(hi) + " (script time)");
+      // Say by how much it missed: wait a little longer (as long as the window again, 1 to
+      // 10 s) for the next segment, so a late one shows as late rather than missing.
+      const std::int64_t more = std::clamp<std::int64_t>(hi - prev_, 1'000'000, 10'000'000);
+      std::string what = "expected segment did not arrive by " + seconds(hi) + " (script time)";
+      if (auto late = target_.next_packet(t0_ + hi + more)) {
+        record(false, *late);
+        const std::int64_t late_at = late->time_us - t0_;
+        what += "; the next segment came " + seconds(late_at - hi) + " s later than that, at " +
+                seconds(late_at) + ": " + describe(late->packet, true);
+      } else {
+        what += ", nor in the " + seconds(more) + " s after";
+      }
+      fail(l, what);
     }
     const std::int64_t at = got->time_us - t0_;
     auto parsed = wire::parse_tcp_packet(got->packet);
@@ -887,7 +899,9 @@ class Run {
     const std::int64_t tol = tolerance(expected - p.started);
     if (at < expected - tol || at > expected + tol) {
       fail(*p.line, s.name + " blocked until " + seconds(at) + ", expected it to return at " +
-                        seconds(expected) + " (write '...end' on the line for a call that blocks)" +
+                        seconds(expected) + " (" + seconds(std::abs(at - expected)) + " s " +
+                        (at > expected ? "late" : "early") + ", tolerance " + seconds(tol) +
+                        " s; write '...end' on the line for a call that blocks)" +
                         (during.location.line != p.line->location.line
                              ? " [noticed at line " + std::to_string(during.location.line) + "]"
                              : ""));

@@ -87,6 +87,28 @@ TEST(Runner, MissingSegmentSaysByWhen) {
   EXPECT_THAT(r.message, HasSubstr("t.pkt:10:1: expected segment did not arrive by 1.004000"));
 }
 
+TEST(Runner, LateSegmentSaysHowLate) {
+  // The SYN,ACK retransmission comes after 1 s (RTO), not at 0.5 s: 0.5 s late beyond the
+  // window 0.5 s +- 12.5%, so the message says when it came.
+  const CaseResult r = run(kSynReceived + "+0.5 > S. 0:0(0) ack 1 <mss 1460>\n");
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(r.message, HasSubstr("t.pkt:6:1: expected segment did not arrive by 0.562500 "
+                                   "(script time); the next segment came 0.437500 s later than "
+                                   "that, at 1.000000: 192.168.0.1.8080 > 192.168.0.2.40000: "
+                                   "Flags [S.]"));
+}
+
+TEST(Runner, BlockingCallTimingSaysByHowMuch) {
+  const CaseResult r = run(std::string(kListen) + R"(+0 accept(3, ..., ...) = 4
++0.2 < S 0:0(0) win 65535 <mss 1460>
++0 > S. 0:0(0) ack 1 <mss 1460>
++0 < . 1:1(0) ack 1 win 65535
+)");
+  ASSERT_EQ(r.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(r.message, HasSubstr("accept blocked until 0.200000, expected it to return at "
+                                   "0.000000 (0.200000 s late, tolerance 0.004000 s"));
+}
+
 TEST(Runner, UnexpectedSegmentIsAFailure) {
   // The write's segment is not in the script: the next line finds it.
   const CaseResult r =
