@@ -40,6 +40,15 @@ if ! command -v ip >/dev/null; then
   exit 77
 fi
 
+# Namespaces of an earlier run that was killed (SIGKILL: no trap ran), by their exact name
+# synack-serve-<pid> with <pid> gone. Their synack serve processes exit once their taps go.
+for stale in $(ip netns list | awk '{ print $1 }' | grep -E '^synack-serve-[0-9]+$' || true); do
+  if ! kill -0 "${stale#synack-serve-}" 2>/dev/null; then
+    echo "serve-e2e: removing stale namespace $stale (its process is gone)"
+    ip netns del "$stale" || true
+  fi
+done
+
 ns="synack-serve-$$"
 dir=$(mktemp -d /tmp/synack-serve-e2e.XXXXXX)
 serve_pids=()

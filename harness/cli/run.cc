@@ -94,7 +94,8 @@ listed known failure), SKIP (the case cannot run on this target: longer than
 shown with their reason and do not fail the run.
 
 Exit status: 0 all passed (or known, or skipped); 1 a case failed or could not run; 2 usage
-error, or a target that cannot run here (not root, no /dev/net/tun).
+error, or a target that cannot run here (not root, no /dev/net/tun, no such tap device or
+one that is down).
 )";
 
 struct Options {
@@ -188,7 +189,8 @@ std::string needs_agent(const script::Script& s) {
   return {};
 }
 
-Outcome run_one(const std::string& path, const Options& o, std::size_t lane) {
+// `link`: the lane's tap link on a tap target (one per lane for the whole run), else null.
+Outcome run_one(const std::string& path, const Options& o, std::size_t lane, link::TapLink* link) {
   Outcome out;
   out.path = path;
   const auto start = std::chrono::steady_clock::now();
@@ -208,7 +210,7 @@ Outcome run_one(const std::string& path, const Options& o, std::size_t lane) {
       if (o.target == "tap") {
         script::CaseResult r;
         r.verdict = script::CaseResult::Verdict::kError;
-        auto target = target::TapTarget::create(o.taps[lane]);
+        auto target = target::TapTarget::create(o.taps[lane], *link);
         if (!target) {
           out.target_error = true;
           r.message = "cannot set up the tap target: " + target.error();
@@ -474,12 +476,23 @@ int run_run(const std::vector<std::string_view>& args) {
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return span[a] > span[b]; });
   }
+  // Tap lanes: each link stays open for the whole run (see TapTarget::create).
+  std::vector<std::unique_ptr<link::TapLink>> links;
+  for (const target::TapSpec& spec : o.taps) {
+    auto l = target::TapTarget::open_link(spec);
+    if (!l) {
+      std::fprintf(stderr, "synack run: %s\n", l.error().c_str());
+      return kExitUsage;
+    }
+    links.push_back(std::move(*l));
+  }
   std::vector<Outcome> outcomes(files.size());
   std::atomic<std::size_t> next{0};
   // Each worker is a lane: on tap, lane j uses the j-th --target tap:... (its tap and agent).
   auto worker = [&](std::size_t lane) {
     for (std::size_t i = next++; i < files.size(); i = next++) {
-      outcomes[order[i]] = run_one(files[order[i]], o, lane);
+      outcomes[order[i]] =
+          run_one(files[order[i]], o, lane, lane < links.size() ? links[lane].get() : nullptr);
     }
   };
   std::vector<std::thread> pool;

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "harness/agent/stack_server.h"
+#include "harness/target/tap.h"
 #include "stack/stack.h"
 
 namespace synack::serve {
@@ -209,6 +210,10 @@ wire::Result<std::unique_ptr<TapServer>, std::string> TapServer::create(asio::io
                                                                         const ServeConfig& config) {
   auto fd = open_tap(config.ifname);
   if (!fd) return fd.error();
+  // Attaching gives the tap its carrier; the kernel acts on it (IFF_RUNNING, a bridge port
+  // forwarding) in its link watch, up to a second later, and drops frames until then. A tap
+  // that is administratively down stays down: it is served anyway, for whoever brings it up.
+  target::wait_until_running(config.ifname, std::chrono::seconds(3));
   auto impl = std::make_unique<Impl>(io, config, *fd);
   Impl* p = impl.get();
   agent::StackAgent::Options options;

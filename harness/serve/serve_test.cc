@@ -56,11 +56,18 @@ class ServeFixture : public ::testing::Test {
     auto server = TapServer::create(io_, config);
     ASSERT_TRUE(server) << server.error();
     server_ = std::move(*server);
+    // The harness's end stays attached for the whole test (as synack run keeps one per lane).
+    target::TapSpec spec;
+    spec.ifname = "hn0";
+    auto link = target::TapTarget::open_link(spec);
+    ASSERT_TRUE(link) << link.error();
+    link_ = std::move(*link);
     work_ = std::thread([this] { io_.run(); });
   }
 
   void TearDown() override {
     stop();
+    link_.reset();
     server_.reset();
     ns_.reset();
     std::error_code ec;
@@ -74,14 +81,12 @@ class ServeFixture : public ::testing::Test {
     }
   }
 
-  // The harness's end: a TapTarget on hn0 (opened inside the namespace).
-  std::unique_ptr<target::TapTarget> harness(bool with_agent = true) {
-    const target::NetNs::Enter in(*ns_);
-    EXPECT_EQ(in.error(), "");
+  // The harness's end: a TapTarget on hn0, with the agent.
+  std::unique_ptr<target::TapTarget> harness() {
     target::TapSpec spec;
     spec.ifname = "hn0";
-    if (with_agent) spec.agent = agent_;
-    auto t = target::TapTarget::create(spec);
+    spec.agent = agent_;
+    auto t = target::TapTarget::create(spec, *link_);
     EXPECT_TRUE(t) << t.error();
     return t ? std::move(*t) : nullptr;
   }
@@ -102,22 +107,14 @@ class ServeFixture : public ::testing::Test {
   std::string agent_;
   boost::asio::io_context io_;
   std::unique_ptr<TapServer> server_;
+  std::unique_ptr<link::TapLink> link_;
   std::thread work_;
 };
 
-// Raw frames on hn0 (for ARP, which TapLink answers but never hands back).
+// Raw frames on hn0's fd (for ARP, which TapLink answers but never hands back).
 class RawTap {
  public:
-  explicit RawTap(const target::NetNs& ns) {
-    const target::NetNs::Enter in(ns);
-    link::TapConfig c;
-    c.ifname = "hn0";
-    c.own_mac = *wire::MacAddr::parse(target::TapTarget::kHarnessMac);
-    c.own_ip = wire::Ipv4Addr{target::TapTarget::kHarnessAddr};
-    auto l = link::TapLink::open(c);
-    EXPECT_TRUE(l) << l.error();
-    if (l) link_ = std::move(*l);
-  }
+  explicit RawTap(link::TapLink& link) : link_(&link) {}
   void write(const wire::Bytes& frame) const {
     ASSERT_EQ(::write(link_->fd(), frame.data(), frame.size()), static_cast<ssize_t>(frame.size()));
   }
@@ -138,7 +135,7 @@ class RawTap {
   }
 
  private:
-  std::unique_ptr<link::TapLink> link_;
+  link::TapLink* link_;
 };
 
 wire::Bytes arp_request(wire::Ipv4Addr target) {
@@ -153,7 +150,7 @@ wire::Bytes arp_request(wire::Ipv4Addr target) {
 }
 
 TEST_F(ServeFixture, AnswersArpForBothAddressesAndNoOther) {
-  const RawTap tap(*ns_);
+  const RawTap tap(*link_);
   const wire::MacAddr serve_mac = ServeConfig{}.mac;
   for (std::uint32_t addr : {TapServer::kStackAddr, TapServer::kStackAliasAddr}) {
     tap.write(arp_request(wire::Ipv4Addr{addr}));

@@ -1,10 +1,38 @@
 #include "harness/target/tap.h"
 
 #include <cerrno>
+#include <cstring>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <system_error>
+#include <thread>
 #include <unistd.h>
 
 namespace synack::target {
+
+std::optional<unsigned> interface_flags(const std::string& ifname) {
+  if (ifname.empty() || ifname.size() >= IFNAMSIZ) return std::nullopt;
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): ioctl is the kernel's interface
+  const int rc = ::ioctl(fd, SIOCGIFFLAGS, &ifr);
+  ::close(fd);
+  if (rc != 0) return std::nullopt;
+  return static_cast<unsigned short>(ifr.ifr_flags);
+}
+
+bool wait_until_running(const std::string& ifname, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto flags = interface_flags(ifname);
+    if (flags && (*flags & IFF_RUNNING) != 0) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 std::string tap_unavailable() {
   if (::geteuid() != 0) {
@@ -53,9 +81,13 @@ wire::Result<TapSpec, std::string> parse_tap_spec(std::string_view text) {
   return spec;
 }
 
-wire::Result<std::unique_ptr<TapTarget>, std::string> TapTarget::create(
-    const TapSpec& spec, std::chrono::milliseconds agent_timeout) {
-  std::unique_ptr<TapTarget> t(new TapTarget());
+wire::Result<std::unique_ptr<link::TapLink>, std::string> TapTarget::open_link(
+    const TapSpec& spec) {
+  if (spec.ifname.size() >= IFNAMSIZ || !interface_flags(spec.ifname)) {
+    return "tap device " + spec.ifname +
+           " does not exist in this network namespace (create it first, e.g. ip tuntap add dev " +
+           spec.ifname + " mode tap, with the stack under test on the other side)";
+  }
   link::TapConfig cfg;
   cfg.ifname = spec.ifname;
   cfg.own_mac = *wire::MacAddr::parse(kHarnessMac);
@@ -63,7 +95,29 @@ wire::Result<std::unique_ptr<TapTarget>, std::string> TapTarget::create(
   cfg.peer_mac = spec.mac;
   auto l = link::TapLink::open(cfg);
   if (!l) return l.error();
-  t->link_ = std::move(*l);
+  // Attaching gives the tap its carrier, but the kernel acts on that (IFF_RUNNING, a bridge
+  // port forwarding) in its link watch, up to a second later; frames before then are lost.
+  if (!wait_until_running(spec.ifname, std::chrono::seconds(3))) {
+    return "tap device " + spec.ifname +
+           " is not running 3 s after attaching to it: is it up? (ip link set " + spec.ifname +
+           " up)";
+  }
+  return std::move(*l);
+}
+
+wire::Result<std::unique_ptr<TapTarget>, std::string> TapTarget::create(
+    const TapSpec& spec, std::chrono::milliseconds agent_timeout) {
+  auto l = open_link(spec);
+  if (!l) return l.error();
+  auto t = create(spec, **l, agent_timeout);
+  if (t) (*t)->owned_link_ = std::move(*l);
+  return t;
+}
+
+wire::Result<std::unique_ptr<TapTarget>, std::string> TapTarget::create(
+    const TapSpec& spec, link::TapLink& link, std::chrono::milliseconds agent_timeout) {
+  std::unique_ptr<TapTarget> t(new TapTarget());
+  t->link_ = &link;
   if (!spec.agent.empty()) {
     try {
       agent::AgentClient::Options o;

@@ -34,6 +34,15 @@ struct TapSpec {
 // Parses a --target value starting with "tap:"; the error says what is wrong and where.
 wire::Result<TapSpec, std::string> parse_tap_spec(std::string_view text);
 
+// The flags (IFF_UP, IFF_RUNNING, ...) of interface `ifname` in the calling thread's network
+// namespace (SIOCGIFFLAGS; /sys/class/net would show the namespace sysfs was mounted in), or
+// nullopt when there is no such interface.
+std::optional<unsigned> interface_flags(const std::string& ifname);
+
+// Waits until `ifname` is running (IFF_RUNNING: carrier, and the kernel's link watch has seen
+// it), `timeout` at most; whether it is.
+bool wait_until_running(const std::string& ifname, std::chrono::milliseconds timeout);
+
 // Why a tap device cannot be attached to here ("needs root ...", "no usable /dev/net/tun ..."),
 // or "" when it can. Checked up front by `synack run --target tap:` and `synack serve`.
 std::string tap_unavailable();
@@ -49,6 +58,16 @@ class TapTarget : public Target {
   // link still held from before. The error names the tap or the agent and what failed.
   static wire::Result<std::unique_ptr<TapTarget>, std::string> create(
       const TapSpec& spec, std::chrono::milliseconds agent_timeout = std::chrono::seconds(3));
+  // The same on a link that outlives the target (`link` must): one per lane for a whole run.
+  // Re-opening a tap for every case would drop its carrier each time, and a bridge port
+  // forwards again only once the kernel's link watch notices, up to a second later: the first
+  // frames of a case would be lost.
+  static wire::Result<std::unique_ptr<TapTarget>, std::string> create(
+      const TapSpec& spec, link::TapLink& link,
+      std::chrono::milliseconds agent_timeout = std::chrono::seconds(3));
+  // The harness's end of the link for `spec`: the tap must exist already (in this thread's
+  // network namespace), since a tap synack created would have no stack behind it.
+  static wire::Result<std::unique_ptr<link::TapLink>, std::string> open_link(const TapSpec& spec);
   ~TapTarget() override;
   TapTarget(const TapTarget&) = delete;
   TapTarget& operator=(const TapTarget&) = delete;
@@ -78,7 +97,8 @@ class TapTarget : public Target {
   TapTarget() = default;
   agent::AgentClient& agent(const char* what);
 
-  std::unique_ptr<link::TapLink> link_;
+  std::unique_ptr<link::TapLink> owned_link_;  // when not given one
+  link::TapLink* link_ = nullptr;
   std::unique_ptr<agent::AgentClient> agent_;
   std::string link_error_;
 };
