@@ -52,10 +52,16 @@ done
 ns="synack-serve-$$"
 dir=$(mktemp -d /tmp/synack-serve-e2e.XXXXXX)
 serve_pids=()
+run_pid=
 
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  # synack run first (it removes nothing of ours; SIGTERM ends it at once), then each serve.
+  if [[ -n $run_pid ]]; then
+    kill -TERM "$run_pid" 2>/dev/null || true
+    wait "$run_pid" 2>/dev/null || true
+  fi
   for pid in "${serve_pids[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done
@@ -115,11 +121,17 @@ for ((i = 0; i < lanes; ++i)); do
   fi
 done
 
+# In the background and waited for: bash runs a signal's trap during `wait`, but only after a
+# foreground command ends. Its PID is synack's (ip netns exec execs it).
+ip netns exec "$ns" "$synack" run "${targets[@]}" --max-case-seconds "$max_case_seconds" "$@" \
+  "$cases" >"$dir/run.log" 2>&1 &
+run_pid=$!
 set +e
-in_ns "$synack" run "${targets[@]}" --max-case-seconds "$max_case_seconds" "$@" "$cases" |
-  tee "$dir/run.log"
-status=${PIPESTATUS[0]}
+wait "$run_pid"
+status=$?
 set -e
+run_pid=
+cat "$dir/run.log"
 # The verdicts against in-process ones (all pass there): a case may fail only if
 # known/serve-timing.txt says real time alone can make it (it may pass too).
 timing="$cases/known/serve-timing.txt"
