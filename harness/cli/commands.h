@@ -13,5 +13,6 @@ inline constexpr int kExitUsage = 2;    // bad command line
 int run_decode(const std::vector<std::string_view>& args);
 int run_run(const std::vector<std::string_view>& args);
 int run_musts(const std::vector<std::string_view>& args);
+int run_serve(const std::vector<std::string_view>& args);
 
 }  // namespace synack::cli

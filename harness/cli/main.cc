@@ -13,9 +13,11 @@ namespace {
 constexpr const char* kUsage = R"(synack: TCP conformance and fuzzing harness
 
 Usage:
-  synack run [--target inproc] [--pcap DIR] [--junit FILE] [-j N] [--filter GLOB] [-v] PATH...
+  synack run [--target inproc|linux|tap:IF[,agent=ADDR]] [--pcap DIR] [--junit FILE] [-j N]
+             [--filter GLOB] [-v] PATH...
   synack run --self-check PATH...
   synack musts [--check] [--output FILE] DIR
+  synack serve --tap IFNAME --agent unix:PATH|HOST:PORT [--seed N]
   synack decode [--time=relative|absolute|none] FILE...
   synack help [COMMAND]
   synack --help | -h
@@ -24,6 +26,8 @@ Usage:
 Commands:
   run      Run .pkt conformance cases against a target; one verdict per case.
   musts    Write DIR/MUSTS.md, the table from each RFC 9293 MUST to its cases and verdicts.
+  serve    Run synack's own stack on a tap device, answering the agent protocol, for
+           'synack run --target tap:...' on the other side of the link.
   decode   Print every packet of a pcap or pcapng capture on one line, tcpdump style.
 
 Run 'synack help COMMAND' for a command's options.
@@ -53,6 +57,7 @@ int main(int argc, char** argv) {
     if (rest.front() == "decode") return synack::cli::run_decode({"--help"});
     if (rest.front() == "run") return synack::cli::run_run({"--help"});
     if (rest.front() == "musts") return synack::cli::run_musts({"--help"});
+    if (rest.front() == "serve") return synack::cli::run_serve({"--help"});
     std::fprintf(stderr, "synack: no command '%.*s'; see 'synack --help'\n",
                  static_cast<int>(rest.front().size()), rest.front().data());
     return synack::cli::kExitUsage;
@@ -64,6 +69,7 @@ int main(int argc, char** argv) {
   if (cmd == "decode") return synack::cli::run_decode(rest);
   if (cmd == "run") return synack::cli::run_run(rest);
   if (cmd == "musts") return synack::cli::run_musts(rest);
+  if (cmd == "serve") return synack::cli::run_serve(rest);
   std::fprintf(stderr, "synack: no command '%.*s'; see 'synack --help'\n",
                static_cast<int>(cmd.size()), cmd.data());
   return synack::cli::kExitUsage;

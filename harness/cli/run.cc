@@ -22,6 +22,7 @@
 #include "harness/target/inproc.h"
 #include "harness/target/linux.h"
 #include "harness/target/netns.h"
+#include "harness/target/tap.h"
 #include "harness/wire/pcap.h"
 
 namespace synack::cli {
@@ -47,10 +48,26 @@ Options:
                                    synack0 (needs root and /dev/net/tun); every namespace is
                                    removed at the end of its case, on SIGINT/SIGTERM, and
                                    (stale ones of a killed run) on the next start
+                           tap:IFNAME[,agent=unix:PATH|HOST:PORT][,mac=MAC]
+                                   any stack behind the existing tap device IFNAME, real
+                                   time: synack plays 192.168.0.2 (MAC 02:53:59:4e:00:02),
+                                   the stack is 192.168.0.1 (and .3); socket calls, knobs
+                                   and tcpi_ fields go to the stack's agent
+                                   (docs/agent-protocol.md), which gets `reset` before each
+                                   case. Without an agent, cases that need one are SKIPPED
+                                   with that reason. mac= is the stack's MAC (else learned
+                                   from its first frame; broadcast until then). Give
+                                   --target tap:... once per lane (a tap and an agent of its
+                                   own, e.g. one `synack serve` each) to run cases on all
+                                   lanes at once. An agent that dies or stops answering
+                                   makes the case an ERROR with why (needs root and
+                                   /dev/net/tun)
   --pcap DIR             write one pcap per case (both directions) into DIR
   --junit FILE           write a JUnit XML report to FILE
   -j N, --jobs N         run N cases at once (default 1); on linux each in its own
-                         namespace, which matters since real time is slow
+                         namespace, which matters since real time is slow; on tap at
+                         most one per --target tap:... lane (default: every lane). On
+                         real-time targets the longest cases start first
   --max-case-seconds S   real-time targets: skip (and report SKIP) a case whose script
                          spans more than S seconds (default 150; 0: no limit). inproc
                          never skips
@@ -71,12 +88,20 @@ Timing on real-time targets: a segment or a blocking call may be off by max(4 ms
 the gap since the previous event) (--tolerance_usecs, --tolerance_percent); a miss says by how
 much. The last line gives the wall time of the run.
 
+Verdicts: PASS, FAIL, ERROR (the script, the target's setup or its agent failed), KNOWN (a
+listed known failure), SKIP (the case cannot run on this target: longer than
+--max-case-seconds, or it needs an agent the tap target was not given). KNOWN and SKIP are
+shown with their reason and do not fail the run.
+
 Exit status: 0 all passed (or known, or skipped); 1 a case failed or could not run; 2 usage
-error, or a target that cannot run here (not root, no /dev/net/tun).
+error, or a target that cannot run here (not root, no /dev/net/tun, no such tap device or
+one that is down).
 )";
 
 struct Options {
-  std::string target = "inproc";
+  std::string target = "inproc";      // inproc, linux or tap
+  std::vector<target::TapSpec> taps;  // tap: one per lane
+  bool jobs_given = false;
   std::string pcap_dir;
   std::string junit;
   int jobs = 1;
@@ -95,7 +120,8 @@ struct Outcome {
   std::string path;
   script::CaseResult result;
   bool script_error = false;
-  std::string skipped;  // why the case did not run, when it did not
+  bool target_error = false;  // the target could not be set up, or its agent failed
+  std::string skipped;        // why the case did not run, when it did not
   double wall_seconds = 0;
   std::vector<std::string> trace;
   // --self-check: how many mutants ran, and those that passed (the expectation they changed).
@@ -136,7 +162,35 @@ std::int64_t script_span_us(const script::Script& s) {
   return latest;
 }
 
-Outcome run_one(const std::string& path, const Options& o) {
+// Why a case cannot run on a tap target without an agent, or "": socket calls, stack knobs and
+// tcpi_ fields all need one.
+std::string needs_agent(const script::Script& s) {
+  static const std::vector<std::string> kHarnessOptions = {"tolerance_usecs", "tolerance_percent",
+                                                           "tcp_ts_tick_usecs", "harness_isn"};
+  for (const script::OptionSetting& opt : s.options) {
+    if (std::find(kHarnessOptions.begin(), kHarnessOptions.end(), opt.name) ==
+        kHarnessOptions.end()) {
+      return "it sets the stack knob --" + opt.name + " (line " +
+             std::to_string(opt.location.line) + ")";
+    }
+  }
+  for (const script::Line& l : s.lines) {
+    if (std::holds_alternative<script::SyscallLine>(l.event)) {
+      return "it makes socket calls (line " + std::to_string(l.location.line) + ")";
+    }
+    if (const auto* a = std::get_if<script::AssertLine>(&l.event)) {
+      for (const auto& c : a->all) {
+        if (c.field.starts_with("tcpi_")) {
+          return "it reads " + c.field + " (line " + std::to_string(l.location.line) + ")";
+        }
+      }
+    }
+  }
+  return {};
+}
+
+// `link`: the lane's tap link on a tap target (one per lane for the whole run), else null.
+Outcome run_one(const std::string& path, const Options& o, std::size_t lane, link::TapLink* link) {
   Outcome out;
   out.path = path;
   const auto start = std::chrono::steady_clock::now();
@@ -153,6 +207,29 @@ Outcome run_one(const std::string& path, const Options& o) {
     auto run = [&](const script::Script& s) {
       // The black-box oracle watches every segment of every case, whatever the script says.
       script::OracleObserver oracle;
+      if (o.target == "tap") {
+        script::CaseResult r;
+        r.verdict = script::CaseResult::Verdict::kError;
+        auto target = target::TapTarget::create(o.taps[lane], *link);
+        if (!target) {
+          out.target_error = true;
+          r.message = "cannot set up the tap target: " + target.error();
+          return r;
+        }
+        try {
+          r = script::run_script(s, **target, ro, &oracle);
+        } catch (const agent::AgentError& e) {
+          // A dead or silent agent ends this case, not the run: the next case reconnects.
+          out.target_error = true;
+          r = script::CaseResult{};
+          r.verdict = script::CaseResult::Verdict::kError;
+          r.message = e.what();
+        }
+        if (r.verdict == script::CaseResult::Verdict::kFail && !(*target)->link_error().empty()) {
+          r.message += "\n  (tap link: " + (*target)->link_error() + ")";
+        }
+        return r;
+      }
       if (o.target == "linux") {
         // A fresh namespace per case (and per mutant): no sysctl or socket state leaks.
         auto target = target::LinuxTarget::create();
@@ -182,6 +259,12 @@ Outcome run_one(const std::string& path, const Options& o) {
       out.wall_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       return out;
+    }
+    if (o.target == "tap" && o.taps[lane].agent.empty()) {
+      if (std::string why = needs_agent(original); !why.empty()) {
+        out.skipped = why + " and the tap target has no agent (add ,agent=unix:PATH)";
+        return out;
+      }
     }
     out.result = run(original);
     if (o.self_check && out.result.verdict == script::CaseResult::Verdict::kPass) {
@@ -262,7 +345,20 @@ int run_run(const std::vector<std::string_view>& args) {
     if (a == "-v") {
       o.verbose = true;
     } else if (auto target = value("--target")) {
-      o.target = *target;
+      if (target->starts_with("tap:")) {
+        auto spec = target::parse_tap_spec(*target);
+        if (!spec) return usage_error(spec.error());
+        o.taps.push_back(*spec);
+        if (o.target != "inproc" && o.target != "tap") {
+          return usage_error("--target " + *target + " cannot be mixed with --target " + o.target);
+        }
+        o.target = "tap";
+      } else {
+        if (!o.taps.empty()) {
+          return usage_error("--target " + *target + " cannot be mixed with --target tap:...");
+        }
+        o.target = *target;
+      }
     } else if (auto dir = value("--pcap")) {
       o.pcap_dir = *dir;
     } else if (auto file = value("--junit")) {
@@ -281,6 +377,7 @@ int run_run(const std::vector<std::string_view>& args) {
       if (!n) return kExitUsage;
       if (*n < 1) return usage_error(std::string(flag) + " needs at least 1");
       o.jobs = static_cast<int>(*n);
+      o.jobs_given = true;
     } else if (auto max = value("--max-case-seconds")) {
       auto n = number(*max, "--max-case-seconds");
       if (!n) return kExitUsage;
@@ -299,10 +396,24 @@ int run_run(const std::vector<std::string_view>& args) {
       o.paths.push_back(a);
     }
   }
-  if (o.target != "inproc" && o.target != "linux") {
-    return usage_error("unknown target '" + o.target + "' (this build has: inproc, linux)");
+  if (o.target != "inproc" && o.target != "linux" && o.target != "tap") {
+    return usage_error("unknown target '" + o.target +
+                       "' (this build has: inproc, linux, tap:IFNAME[,agent=ADDR])");
   }
   if (o.paths.empty()) return usage_error("no case file or directory given");
+  if (o.target == "tap") {
+    const int lanes = static_cast<int>(o.taps.size());
+    if (!o.jobs_given) o.jobs = lanes;
+    if (o.jobs > lanes) {
+      return usage_error("--jobs " + std::to_string(o.jobs) + " needs as many tap lanes, but " +
+                         std::to_string(lanes) + " --target tap:... " +
+                         (lanes == 1 ? "was" : "were") + " given");
+    }
+    if (std::string why = target::tap_unavailable(); !why.empty()) {
+      std::fprintf(stderr, "synack run: %s\n", why.c_str());
+      return kExitUsage;
+    }
+  }
   if (o.target == "linux") {
     if (std::string why = target::linux_target_unavailable(); !why.empty()) {
       std::fprintf(stderr, "synack run: %s\n", why.c_str());
@@ -354,16 +465,43 @@ int run_run(const std::vector<std::string_view>& args) {
     }
   }
 
+  // The order cases start in: by name, except that on a real-time target with several jobs the
+  // longest scripts start first, so that the run is not as long as its last long case.
+  std::vector<std::size_t> order(files.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (o.target != "inproc" && o.jobs > 1) {
+    std::vector<std::int64_t> span(files.size(), 0);
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const auto parsed = script::parse_script_file(files[i]);
+      if (const auto* s = std::get_if<script::Script>(&parsed)) span[i] = script_span_us(*s);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return span[a] > span[b]; });
+  }
+  // Tap lanes: each link stays open for the whole run (see TapTarget::create).
+  std::vector<std::unique_ptr<link::TapLink>> links;
+  for (const target::TapSpec& spec : o.taps) {
+    auto l = target::TapTarget::open_link(spec);
+    if (!l) {
+      std::fprintf(stderr, "synack run: %s\n", l.error().c_str());
+      return kExitUsage;
+    }
+    links.push_back(std::move(*l));
+  }
   std::vector<Outcome> outcomes(files.size());
   std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i = next++; i < files.size(); i = next++) outcomes[i] = run_one(files[i], o);
+  // Each worker is a lane: on tap, lane j uses the j-th --target tap:... (its tap and agent).
+  auto worker = [&](std::size_t lane) {
+    for (std::size_t i = next++; i < files.size(); i = next++) {
+      outcomes[order[i]] =
+          run_one(files[order[i]], o, lane, lane < links.size() ? links[lane].get() : nullptr);
+    }
   };
   std::vector<std::thread> pool;
   for (int j = 1; j < std::min<int>(o.jobs, static_cast<int>(files.size())); ++j) {
-    pool.emplace_back(worker);
+    pool.emplace_back(worker, static_cast<std::size_t>(j));
   }
-  worker();
+  worker(0);
   for (auto& t : pool) t.join();
 
   int passed = 0;
@@ -416,11 +554,11 @@ int run_run(const std::vector<std::string_view>& args) {
       (ok ? passed : failed) += 1;
     }
     std::printf("%s %s (%.1f ms)\n",
-                expected_failure   ? "KNOWN"
-                : ok               ? "PASS"
-                : out.script_error ? "ERROR"
-                : weak             ? "WEAK"
-                                   : "FAIL",
+                expected_failure                       ? "KNOWN"
+                : ok                                   ? "PASS"
+                : out.script_error || out.target_error ? "ERROR"
+                : weak                                 ? "WEAK"
+                                                       : "FAIL",
                 out.path.c_str(), out.wall_seconds * 1e3);
     if (!ok) {
       std::string m = out.result.message;
@@ -443,10 +581,10 @@ int run_run(const std::vector<std::string_view>& args) {
     }
     using O = report::JunitCase::Outcome;
     junit.push_back({out.path, fs::path(out.path).parent_path().string(), out.wall_seconds,
-                     expected_failure   ? O::kSkipped
-                     : ok               ? O::kPassed
-                     : out.script_error ? O::kError
-                                        : O::kFailed,
+                     expected_failure                       ? O::kSkipped
+                     : ok                                   ? O::kPassed
+                     : out.script_error || out.target_error ? O::kError
+                                                            : O::kFailed,
                      out.result.message});
   }
   if (!o.junit.empty()) {
