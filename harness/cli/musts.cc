@@ -56,7 +56,13 @@ struct Case {
   std::set<std::string> ids;
   std::set<int> rfcs;   // every RFC the opening comment names
   std::string verdict;  // pass, FAIL, known, ERROR
+  // On linux, as CI holds it (CTest conformance_linux): known, pass, or not run (longer than
+  // the real-time cut); "" without a known/linux.txt.
+  std::string linux_verdict;
 };
+
+// `synack run`'s default --max-case-seconds: longer cases are not run on real-time targets.
+constexpr std::int64_t kRealTimeCutUs = 150'000'000;
 
 int id_number(const std::string& id) { return std::stoi(id.substr(id.find('-') + 1)); }
 
@@ -130,6 +136,18 @@ std::string verdict_of(const fs::path& file, const KnownFailures& known) {
   return pass ? "pass" : "FAIL";
 }
 
+// The linux verdict CI holds a case to: listed in known/linux.txt, or too long for a real-time
+// run, or else it must pass (conformance_linux fails otherwise).
+std::string linux_verdict_of(const fs::path& file, const KnownFailures& known) {
+  if (known.count(case_key(file)) != 0) return "known";
+  auto parsed = script::parse_script_file(file.string());
+  if (const auto* s = std::get_if<script::Script>(&parsed)) {
+    const std::int64_t span = script::script_span_us(*s);
+    if (span > kRealTimeCutUs) return "not run, " + std::to_string(span / 1'000'000) + " s";
+  }
+  return "pass";
+}
+
 std::string md_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -149,7 +167,12 @@ void requirement_cells(std::ostream& md, const Requirement& r) {
 void case_cells(std::ostream& md, const std::vector<const Case*>& cases) {
   const char* sep = "";
   for (const Case* c : cases) {
-    md << sep << "[" << c->rel << "](" << c->rel << ") (" << c->verdict << ")";
+    md << sep << "[" << c->rel << "](" << c->rel << ") (";
+    if (c->linux_verdict.empty()) {
+      md << c->verdict << ")";
+    } else {
+      md << "inproc " << c->verdict << ", linux " << c->linux_verdict << ")";
+    }
     sep = "<br>";
   }
 }
@@ -249,6 +272,14 @@ int run_musts(const std::vector<std::string_view>& args) {
       errors.push_back(err);
     }
   }
+  KnownFailures linux_known;
+  const fs::path linux_list = root / "known" / "linux.txt";
+  const bool have_linux = fs::is_regular_file(linux_list, ec);
+  if (have_linux) {
+    if (std::string err = load_known(linux_list, root, linux_known); !err.empty()) {
+      errors.push_back(err);
+    }
+  }
   std::vector<Case> cases;
   for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
     if (!e.is_regular_file() || e.path().extension() != ".pkt") continue;
@@ -256,6 +287,7 @@ int run_musts(const std::vector<std::string_view>& args) {
     c.rel = fs::relative(e.path(), root).generic_string();
     read_citations(e.path(), errors, reqs, c);
     c.verdict = verdict_of(e.path(), known);
+    if (have_linux) c.linux_verdict = linux_verdict_of(e.path(), linux_known);
     if (c.verdict.starts_with("FAIL") || c.verdict == "ERROR") {
       errors.push_back(e.path().string() + ": " + c.verdict + " on inproc (run 'synack run " +
                        e.path().string() + "' for why)");
@@ -294,13 +326,17 @@ int run_musts(const std::vector<std::string_view>& args) {
         "do not edit by hand. CI runs `synack musts --check conformance/`, which fails when "
         "this file is stale, when a MUST has neither a case nor a reason it cannot be tested, "
         "or when a case fails on the built-in stack without being a known failure.\n\n"
-     << "Verdicts are for the built-in stack (`inproc`); *known* means the case is listed in "
-        "`known/inproc.txt` with the reason.\n\n"
+     << "Verdicts: `inproc` is the built-in stack, run when this file is made; *known* means "
+        "the case is listed in `known/<target>.txt` with the reason. `linux` is the verdict CI "
+        "holds the case to on the Linux target (CTest `conformance_linux` fails when a case "
+        "fails without being listed in `known/linux.txt`, or passes while listed); *not run* "
+        "marks cases whose script spans more than the 150 s that `synack run` allows a "
+        "real-time case by default (`--max-case-seconds 0` runs them).\n\n"
      << "**" << musts.size() << " MUSTs: " << covered << " checked by " << cases.size()
      << " cases in all, " << unchecked.size()
      << " without a case for the reason given (`requirements/unchecked.txt`), " << uncovered.size()
      << " not covered.**\n\n"
-     << "| MUST | level | RFC 9293 | requirement | cases (inproc verdict) |\n"
+     << "| MUST | level | RFC 9293 | requirement | cases (verdicts) |\n"
      << "|---|---|---|---|---|\n";
   for (const std::string& id : musts) {
     requirement_cells(md, reqs[id]);
@@ -314,7 +350,7 @@ int run_musts(const std::vector<std::string_view>& args) {
     md << " |\n";
   }
   md << "\n## SHOULDs and MAYs cited by cases\n\n"
-     << "| id | level | RFC 9293 | requirement | cases (inproc verdict) |\n"
+     << "| id | level | RFC 9293 | requirement | cases (verdicts) |\n"
      << "|---|---|---|---|---|\n";
   std::vector<std::string> others;
   for (const auto& [id, cs] : by_id) {

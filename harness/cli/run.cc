@@ -139,29 +139,6 @@ std::string pcap_name(const std::string& path) {
   return n + ".pcap";
 }
 
-// How much script time a case covers, from its lines' times alone (ranges and blocking calls at
-// their latest): what a real-time target needs at least, to skip the cases that take hours.
-std::int64_t script_span_us(const script::Script& s) {
-  using K = script::TimeSpec::Kind;
-  std::int64_t prev = 0;
-  std::int64_t latest = 0;
-  for (const script::Line& l : s.lines) {
-    const script::TimeSpec& t = l.time;
-    std::int64_t at = t.kind == K::kAny        ? prev
-                      : t.kind == K::kRelative ? prev + t.start_us
-                                               : t.start_us;
-    std::int64_t end = at;
-    if (t.range_end_us) end = t.range_end_relative ? prev + *t.range_end_us : *t.range_end_us;
-    if (t.blocking_end_us) {
-      latest =
-          std::max(latest, t.blocking_end_relative ? at + *t.blocking_end_us : *t.blocking_end_us);
-    }
-    prev = at;
-    latest = std::max({latest, at, end});
-  }
-  return latest;
-}
-
 // Why a case cannot run on a tap target without an agent, or "": socket calls, stack knobs and
 // tcpi_ fields all need one.
 std::string needs_agent(const script::Script& s) {
@@ -249,7 +226,7 @@ Outcome run_one(const std::string& path, const Options& o, std::size_t lane, lin
       return script::run_script(s, target, ro, &oracle);
     };
     const auto& original = std::get<script::Script>(parsed);
-    const double span = static_cast<double>(script_span_us(original)) / 1e6;
+    const double span = static_cast<double>(script::script_span_us(original)) / 1e6;
     if (o.target != "inproc" && o.max_case_seconds > 0 && span > o.max_case_seconds) {
       char why[160];
       std::snprintf(why, sizeof why,
@@ -473,7 +450,9 @@ int run_run(const std::vector<std::string_view>& args) {
     std::vector<std::int64_t> span(files.size(), 0);
     for (std::size_t i = 0; i < files.size(); ++i) {
       const auto parsed = script::parse_script_file(files[i]);
-      if (const auto* s = std::get_if<script::Script>(&parsed)) span[i] = script_span_us(*s);
+      if (const auto* s = std::get_if<script::Script>(&parsed)) {
+        span[i] = script::script_span_us(*s);
+      }
     }
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return span[a] > span[b]; });

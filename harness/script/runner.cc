@@ -1183,4 +1183,25 @@ CaseResult run_script(const Script& script, target::Target& target, RunOptions o
   return Run(script, target, std::move(options), observer).go();
 }
 
+std::int64_t script_span_us(const Script& s) {
+  using K = TimeSpec::Kind;
+  std::int64_t prev = 0;
+  std::int64_t latest = 0;
+  for (const Line& l : s.lines) {
+    const TimeSpec& t = l.time;
+    std::int64_t at = t.kind == K::kAny        ? prev
+                      : t.kind == K::kRelative ? prev + t.start_us
+                                               : t.start_us;
+    std::int64_t end = at;
+    if (t.range_end_us) end = t.range_end_relative ? prev + *t.range_end_us : *t.range_end_us;
+    if (t.blocking_end_us) {
+      latest =
+          std::max(latest, t.blocking_end_relative ? at + *t.blocking_end_us : *t.blocking_end_us);
+    }
+    prev = at;
+    latest = std::max({latest, at, end});
+  }
+  return latest;
+}
+
 }  // namespace synack::script

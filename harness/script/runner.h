@@ -59,6 +59,10 @@ struct CaseResult {
   std::vector<int> isn_lines;
 };
 
+// How much script time a case covers, from its lines' times alone (ranges and blocking calls at
+// their latest): what a real-time target needs at least, to skip the cases that take hours.
+std::int64_t script_span_us(const Script& s);
+
 CaseResult run_script(const Script& script, target::Target& target, RunOptions options,
                       Observer* observer = nullptr);
 

@@ -42,6 +42,20 @@ def test_writes_the_table_and_check_accepts_it(synack_bin, suite):
     assert musts(synack_bin, "--check", suite).returncode == 0
 
 
+def test_linux_verdicts_come_from_its_known_list_and_the_real_time_cut(synack_bin, suite):
+    (suite / "a" / "long.pkt").write_text(
+        "// RFC 9293 3.5, MUST-1: a case that lasts 200 s.\n" + BODY + "+200 > none\n")
+    (suite / "a" / "other.pkt").write_text("// RFC 9293 3.5, MUST-1: another case.\n" + BODY)
+    (suite / "known").mkdir()
+    (suite / "known" / "linux.txt").write_text("a/other.pkt  Linux does otherwise\n")
+    r = musts(synack_bin, suite)
+    assert r.returncode == 0, r.stderr
+    table = (suite / "MUSTS.md").read_text()
+    assert "[a/ok.pkt](a/ok.pkt) (inproc pass, linux pass)" in table
+    assert "[a/other.pkt](a/other.pkt) (inproc pass, linux known)" in table
+    assert "[a/long.pkt](a/long.pkt) (inproc pass, linux not run, 200 s)" in table
+
+
 def test_check_fails_when_the_table_is_stale(synack_bin, suite):
     assert musts(synack_bin, suite).returncode == 0
     (suite / "a" / "ok.pkt").write_text((suite / "a" / "ok.pkt").read_text().replace("MUST-1", "MUST-2"))
