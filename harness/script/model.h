@@ -70,7 +70,9 @@ struct Attributes {
 
 struct PacketLine {
   Direction direction = Direction::kInbound;
-  std::uint8_t flags = 0;               // S F P R . E W U as TCP flag bits; "-" is none
+  std::uint8_t flags = 0;  // S F P R . E W U as TCP flag bits; "-" is none
+  // Outbound only: flags written with '?' ("P?.") may be set or not (P, U, E, W only).
+  std::uint8_t optional_flags = 0;
   std::uint32_t seq_start = 0;          // relative to the sender's ISN
   std::uint32_t seq_end = 0;            // seq_start + payload length
   std::uint32_t payload_length = 0;     // the (len) part

@@ -287,7 +287,9 @@ TimeSpec parse_time(Cursor& c) {
   return t;
 }
 
-std::uint8_t parse_flags(Cursor& c) {
+// Flag letters; a '?' after P, U, E or W makes that flag optional (outbound lines only), its bit
+// going to *optional instead.
+std::uint8_t parse_flags(Cursor& c, Direction dir, std::uint8_t* optional) {
   c.skip_space();
   if (c.accept("-")) return 0;
   std::uint8_t flags = 0;
@@ -324,10 +326,23 @@ std::uint8_t parse_flags(Cursor& c) {
         break;
     }
     if (bit == 0) break;
-    if ((flags & bit) != 0) c.fail(std::string("flag '") + ch + "' twice");
-    flags |= bit;
+    if (((flags | *optional) & bit) != 0) c.fail(std::string("flag '") + ch + "' twice");
     any = true;
     c.accept(std::string_view(&ch, 1));
+    if (c.peek() == '?') {
+      if (dir != Direction::kOutbound) {
+        c.fail("an optional flag ('P?') is for outbound lines only: inbound flags are sent");
+      }
+      if ((bit & 0xe8U) == 0) {  // P U E W
+        c.fail(std::string("flag '") + ch +
+               "' cannot be optional: only P, U, E and W take '?' (the others change the "
+               "sequence space or the ack field)");
+      }
+      c.accept("?");
+      *optional = static_cast<std::uint8_t>(*optional | bit);
+    } else {
+      flags = static_cast<std::uint8_t>(flags | bit);
+    }
   }
   if (!any) c.fail("expected TCP flags (letters from S F P R . E W U, or -)");
   if ((std::isspace(static_cast<unsigned char>(c.peek())) == 0) && c.peek() != '\0') {
@@ -467,7 +482,7 @@ void parse_sequence_range(Cursor& c, std::uint32_t& start, std::uint32_t& end,
 PacketLine parse_packet(Cursor& c, Direction dir) {
   PacketLine p;
   p.direction = dir;
-  p.flags = parse_flags(c);
+  p.flags = parse_flags(c, dir, &p.optional_flags);
   parse_sequence_range(c, p.seq_start, p.seq_end, p.payload_length);
   for (;;) {
     if (c.accept("ack")) {

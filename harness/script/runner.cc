@@ -483,13 +483,33 @@ class Run {
     check_observer(&l);
   }
 
+  // "P?." for a line whose PSH is optional: format_flags with a '?' after each optional letter.
+  static std::string expected_flags(const PacketLine& pl) {
+    const std::string all =
+        wire::format_flags(static_cast<std::uint8_t>(pl.flags | pl.optional_flags));
+    std::string out;
+    for (const char ch : all) {
+      out += ch;
+      const std::uint8_t bit = ch == 'P'   ? 0x08
+                               : ch == 'U' ? 0x20
+                               : ch == 'E' ? 0x40
+                               : ch == 'W' ? 0x80
+                                           : 0;
+      if ((pl.optional_flags & bit) != 0) out += '?';
+    }
+    return out;
+  }
+
   void compare(const Line& l, const PacketLine& pl, const TcpPacket& actual, Flow& f) {
     std::vector<std::string> diffs;
     auto diff = [&](const std::string& field, const std::string& e, const std::string& a) {
       if (e != a) diffs.push_back(field + " (expected " + e + ", actual " + a + ")");
     };
     const TcpPacket rel = relativize(actual, true);
-    diff("flags", wire::format_flags(pl.flags), wire::format_flags(actual.tcp.flags));
+    if (((pl.flags ^ actual.tcp.flags) & ~pl.optional_flags & 0xffU) != 0) {
+      diffs.push_back("flags (expected " + expected_flags(pl) + ", actual " +
+                      wire::format_flags(actual.tcp.flags) + ")");
+    }
     diff("seq", std::to_string(pl.seq_start), std::to_string(rel.tcp.seq.raw()));
     diff("length", std::to_string(pl.payload_length), std::to_string(actual.payload.size()));
     if (pl.ack && actual.tcp.has(wire::tcp_flags::kAck)) {

@@ -59,6 +59,19 @@ TEST(Runner, PassesACorrectScript) {
   EXPECT_FALSE(r.link[1].to_target);
 }
 
+TEST(Runner, OptionalFlagMatchesWithOrWithoutIt) {
+  // "P?." accepts a segment with PSH and one without; the other flags are still checked.
+  const std::string data = std::string(kPassiveOpen) + "+0 write(4, ..., 10) = 10\n";
+  EXPECT_EQ(run(data + "+0 > P?. 1:11(10) ack 1\n").verdict, CaseResult::Verdict::kPass);
+  EXPECT_EQ(run(data + "+0 > P. 1:11(10) ack 1\n").verdict, CaseResult::Verdict::kPass);
+  const CaseResult fin = run(data + "+0 > FP?. 1:11(10) ack 1\n");
+  ASSERT_EQ(fin.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(fin.message, HasSubstr("flags (expected FP?., actual P.)"));
+  // Without PSH on the wire: a segment from a zero-window probe is not needed; a pure ACK is.
+  const std::string ack = std::string(kPassiveOpen) + "+0 < P. 1:11(10) ack 1 win 65535\n";
+  EXPECT_EQ(run(ack + "+.04~+.05 > P?. 1:1(0) ack 11\n").verdict, CaseResult::Verdict::kPass);
+}
+
 TEST(Runner, NamesEveryDifferingFieldOfAMismatch) {
   const CaseResult r =
       run(std::string(kPassiveOpen)
