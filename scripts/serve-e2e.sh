@@ -132,25 +132,40 @@ status=$?
 set -e
 run_pid=
 cat "$dir/run.log"
-# The verdicts against in-process ones (all pass there): a case may fail only if
-# known/serve-timing.txt says real time alone can make it (it may pass too).
+# The verdicts against in-process ones (all pass there). A case that failed is run again, alone
+# on lane 0 with the other lanes idle: eight lanes of real-time cases on a small (or ASan-built,
+# or busy) machine can make a segment miss its tolerance by a few milliseconds. One that passes
+# on that quiet rerun differed by timing alone. One that fails again may still do so only if
+# known/serve-timing.txt says real time alone can make it (it may pass too); any other is a
+# verdict that differs from in-process.
 timing="$cases/known/serve-timing.txt"
-if [[ $status -eq 1 && -f $timing ]]; then
-  mapfile -t allowed < <(grep -v '^#' "$timing" | awk 'NF { print $1 }')
+if [[ $status -eq 1 ]] && grep -qE '^[0-9]+ passed, ' "$dir/run.log"; then
+  allowed=()
+  if [[ -f $timing ]]; then mapfile -t allowed < <(grep -v '^#' "$timing" | awk 'NF { print $1 }'); fi
+  mapfile -t failed < <(grep -E '^(FAIL|ERROR|WEAK) ' "$dir/run.log" | awk '{ print $2 }')
+  echo "serve-e2e: ${#failed[@]} case(s) failed; running them again one at a time on lane 0"
+  set +e
+  ip netns exec "$ns" "$synack" run "${targets[0]}" "${targets[1]}" --jobs 1 \
+    --max-case-seconds "$max_case_seconds" "$@" "${failed[@]}" >"$dir/rerun.log" 2>&1 &
+  run_pid=$!
+  wait "$run_pid"
+  set -e
+  run_pid=
+  cat "$dir/rerun.log"
   differ=0
   tolerated=0
   while read -r verdict path _; do
     rel=${path#"$cases"/}
     rel=${rel#conformance/}
-    if printf '%s\n' "${allowed[@]}" | grep -qxF -- "$rel"; then
+    if [[ ${#allowed[@]} -gt 0 ]] && printf '%s\n' "${allowed[@]}" | grep -qxF -- "$rel"; then
       tolerated=$((tolerated + 1))
     else
       differ=$((differ + 1))
     fi
-  done < <(grep -E '^(FAIL|ERROR|WEAK) ' "$dir/run.log")
-  if [[ $differ -eq 0 ]] && grep -qE '^[0-9]+ passed, ' "$dir/run.log"; then
-    echo "serve-e2e: every other case gave its in-process verdict; $tolerated failed on timing" \
-      "alone (listed in $timing)"
+  done < <(grep -E '^(FAIL|ERROR|WEAK) ' "$dir/rerun.log")
+  if [[ $differ -eq 0 ]] && grep -qE '^[0-9]+ passed, ' "$dir/rerun.log"; then
+    echo "serve-e2e: every case gave its in-process verdict: $((${#failed[@]} - tolerated))" \
+      "failed under load and passed alone, $tolerated failed on timing alone (listed in $timing)"
     status=0
   else
     echo "serve-e2e: $differ case(s) differ from in-process beyond timing" >&2
