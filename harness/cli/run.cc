@@ -183,7 +183,10 @@ Outcome run_one(const std::string& path, const Options& o, std::size_t lane, lin
     if (o.verbose) ro.trace = [&out](const std::string& s) { out.trace.push_back(s); };
     auto run = [&](const script::Script& s) {
       // The black-box oracle watches every segment of every case, whatever the script says.
-      script::OracleObserver oracle;
+      // On real time, retransmission intervals get the runner's timing tolerance too.
+      oracle::OracleOptions oo;
+      if (o.target != "inproc") oo.rto_slack_percent = ro.tolerance_percent;
+      script::OracleObserver oracle(oo);
       if (o.target == "tap") {
         script::CaseResult r;
         r.verdict = script::CaseResult::Verdict::kError;

@@ -672,7 +672,12 @@ struct Oracle::Impl {
     }
     detail::Rtx& r = it->second;
     const std::int64_t interval = s.time_us - r.last_us;
-    if (r.interval_us && interval + options.rto_slack_us < *r.interval_us) {
+    const std::int64_t slack =
+        r.interval_us ? std::max(options.rto_slack_us,
+                                 static_cast<std::int64_t>(static_cast<double>(*r.interval_us) *
+                                                           options.rto_slack_percent / 100.0))
+                      : 0;
+    if (r.interval_us && interval + slack < *r.interval_us) {
       report(invariant::kRtoNeverShrinks, s,
              "sent again " + std::to_string(interval) +
                  " us after the previous transmission of this segment, but the interval before "

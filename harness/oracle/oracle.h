@@ -123,6 +123,10 @@ struct OracleOptions {
   bool app_writes_observed = true;
   // Slack allowed to a retransmission interval that is shorter than the previous one.
   std::int64_t rto_slack_us = 1000;
+  // On a real-time target, also this share of the previous interval: a kernel's timer wheel
+  // rounds long timers (Linux at HZ 250: up to about 2 s at 120 s), so two retransmissions at
+  // the RTO cap can come a little less than one cap apart.
+  double rto_slack_percent = 0;
   // Violations beyond this many are counted but not stored.
   std::size_t max_violations = 1000;
 };

@@ -951,6 +951,20 @@ TEST_F(Retransmitting, RtoWithinSlack) {
   EXPECT_THAT(names(), ElementsAre(inv::kRtoNeverShrinks)) << dump();
 }
 
+TEST_F(Retransmitting, RealTimeSlackIsAShareOfTheInterval) {
+  // A kernel's timer wheel rounds long timers: at the 120 s cap, Linux's next retransmission
+  // can come 120.8 s after one that came 120.9 s after its predecessor.
+  oracle_ = Oracle(OracleOptions{.rto_slack_percent = 12.5});
+  active_open();
+  app_writes(data_);
+  send_at_ms(0);
+  send_at_ms(120'900);
+  send_at_ms(241'700);  // 120.8 s: within 12.5%
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  send_at_ms(241'700 + 100'000);  // 100 s after 120.8 s: shrunk by more than the slack
+  EXPECT_THAT(names(), ElementsAre(inv::kRtoNeverShrinks)) << dump();
+}
+
 TEST_F(Retransmitting, RtoComparisonRestartsWhenThePeerSpeaks) {
   send_at_ms(0);
   send_at_ms(1000);
