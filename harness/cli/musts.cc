@@ -121,8 +121,8 @@ void read_citations(const fs::path& file, std::vector<std::string>& errors,
   }
 }
 
-std::string verdict_of(const fs::path& file, const KnownFailures& known) {
-  auto parsed = script::parse_script_file(file.string());
+std::string verdict_of(const fs::path& file, const script::ParseResult& parsed,
+                       const KnownFailures& known) {
   bool pass = false;
   if (const auto* s = std::get_if<script::Script>(&parsed)) {
     target::InprocTarget target;
@@ -138,9 +138,9 @@ std::string verdict_of(const fs::path& file, const KnownFailures& known) {
 
 // The linux verdict CI holds a case to: listed in known/linux.txt, or too long for a real-time
 // run, or else it must pass (conformance_linux fails otherwise).
-std::string linux_verdict_of(const fs::path& file, const KnownFailures& known) {
+std::string linux_verdict_of(const fs::path& file, const script::ParseResult& parsed,
+                             const KnownFailures& known) {
   if (known.count(case_key(file)) != 0) return "known";
-  auto parsed = script::parse_script_file(file.string());
   if (const auto* s = std::get_if<script::Script>(&parsed)) {
     const std::int64_t span = script::script_span_us(*s);
     if (span > kRealTimeCutUs) return "not run, " + std::to_string(span / 1'000'000) + " s";
@@ -286,8 +286,9 @@ int run_musts(const std::vector<std::string_view>& args) {
     Case c;
     c.rel = fs::relative(e.path(), root).generic_string();
     read_citations(e.path(), errors, reqs, c);
-    c.verdict = verdict_of(e.path(), known);
-    if (have_linux) c.linux_verdict = linux_verdict_of(e.path(), linux_known);
+    const script::ParseResult parsed = script::parse_script_file(e.path().string());
+    c.verdict = verdict_of(e.path(), parsed, known);
+    if (have_linux) c.linux_verdict = linux_verdict_of(e.path(), parsed, linux_known);
     if (c.verdict.starts_with("FAIL") || c.verdict == "ERROR") {
       errors.push_back(e.path().string() + ": " + c.verdict + " on inproc (run 'synack run " +
                        e.path().string() + "' for why)");

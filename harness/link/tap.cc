@@ -41,9 +41,6 @@ std::string errno_text(const std::string& what, int err) {
   return s;
 }
 
-// The largest frame a tap hands us with offloads off: the MTU (at most 64 KiB) plus a header.
-constexpr std::size_t kMaxFrame = 65536 + wire::kEthernetHeader;
-
 }  // namespace
 
 std::int64_t TapLink::now_us() {
@@ -52,21 +49,21 @@ std::int64_t TapLink::now_us() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
 }
 
-wire::Result<std::unique_ptr<TapLink>, std::string> TapLink::open(const TapConfig& config) {
-  if (config.ifname.empty() || config.ifname.size() >= IFNAMSIZ) {
-    return std::string("tap device name '" + config.ifname + "' must be 1 to " +
+wire::Result<int, std::string> open_tap_fd(const std::string& ifname) {
+  if (ifname.empty() || ifname.size() >= IFNAMSIZ) {
+    return std::string("tap device name '" + ifname + "' must be 1 to " +
                        std::to_string(IFNAMSIZ - 1) + " characters");
   }
   const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return errno_text("open /dev/net/tun", errno);
   ifreq ifr{};
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  std::memcpy(ifr.ifr_name, config.ifname.data(), config.ifname.size());
+  std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): ioctl is the kernel's interface
   if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
     const int err = errno;
     ::close(fd);
-    return errno_text("TUNSETIFF " + config.ifname, err);
+    return errno_text("TUNSETIFF " + ifname, err);
   }
   // No offloads: the kernel must hand us whole segments with computed checksums (no TSO/GSO
   // super-segments, no CHECKSUM_PARTIAL), or what we see is not what a wire would carry.
@@ -74,9 +71,15 @@ wire::Result<std::unique_ptr<TapLink>, std::string> TapLink::open(const TapConfi
   if (::ioctl(fd, TUNSETOFFLOAD, 0UL) < 0) {
     const int err = errno;
     ::close(fd);
-    return errno_text("TUNSETOFFLOAD 0 on " + config.ifname, err);
+    return errno_text("TUNSETOFFLOAD 0 on " + ifname, err);
   }
-  return std::unique_ptr<TapLink>(new TapLink(config, fd));
+  return fd;
+}
+
+wire::Result<std::unique_ptr<TapLink>, std::string> TapLink::open(const TapConfig& config) {
+  auto fd = open_tap_fd(config.ifname);
+  if (!fd) return fd.error();
+  return std::unique_ptr<TapLink>(new TapLink(config, *fd));
 }
 
 TapLink::TapLink(TapConfig config, int fd)
@@ -158,7 +161,7 @@ void TapLink::handle_frame(wire::ByteSpan frame, std::int64_t time_us) {
 }
 
 void TapLink::drain() {
-  wire::Bytes buf(kMaxFrame);
+  wire::Bytes buf(kMaxTapFrame);
   for (;;) {
     const ssize_t n = ::read(fd(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;

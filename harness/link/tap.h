@@ -53,6 +53,15 @@ struct TapCounters {
   std::uint64_t frames_out = 0;   // frames written (IPv4 and ARP replies)
 };
 
+// The largest frame a tap hands over with offloads off: the MTU (at most 64 KiB) plus a header.
+inline constexpr std::size_t kMaxTapFrame = 65536 + wire::kEthernetHeader;
+
+// Opens (or creates) tap device `ifname` in the calling thread's network namespace: TUNSETIFF
+// with IFF_TAP | IFF_NO_PI, then TUNSETOFFLOAD 0 (no TSO, no checksum offload: every segment
+// arrives whole with a real checksum). Returns the fd (non-blocking, close-on-exec) or an error
+// naming the device and the call that failed. TapLink::open and `synack serve` both use it.
+wire::Result<int, std::string> open_tap_fd(const std::string& ifname);
+
 class TapLink {
  public:
   // Opens (or creates) the tap device `config.ifname` in the calling thread's network

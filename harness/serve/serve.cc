@@ -2,12 +2,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <ctime>
-#include <fcntl.h>
-#include <linux/if_tun.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -15,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "harness/agent/stack_server.h"
+#include "harness/link/tap.h"
 #include "harness/target/tap.h"
 #include "stack/stack.h"
 
@@ -22,49 +17,12 @@ namespace synack::serve {
 
 namespace asio = boost::asio;
 
-std::int64_t monotonic_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
-}
-
 namespace {
 
 std::string errno_text(const std::string& what, int err) {
   std::string s = what + ": " + std::generic_category().message(err);
   if (err == EPERM || err == EACCES) s += " (needs root or CAP_NET_ADMIN)";
   return s;
-}
-
-// The largest frame a tap hands us with offloads off: the MTU (at most 64 KiB) plus a header.
-constexpr std::size_t kMaxFrame = 65536 + wire::kEthernetHeader;
-
-// Opens tap `ifname` as the harness's TapLink::open does (the same two ioctls): TUNSETIFF with
-// IFF_TAP | IFF_NO_PI, then TUNSETOFFLOAD 0 so that every segment arrives whole with a real
-// checksum. Returns the fd (non-blocking, close-on-exec) or why not.
-wire::Result<int, std::string> open_tap(const std::string& ifname) {
-  if (ifname.empty() || ifname.size() >= IFNAMSIZ) {
-    return std::string("tap device name '" + ifname + "' must be 1 to " +
-                       std::to_string(IFNAMSIZ - 1) + " characters");
-  }
-  const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return errno_text("open /dev/net/tun", errno);
-  ifreq ifr{};
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): ioctl is the kernel's interface
-  if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
-    const int err = errno;
-    ::close(fd);
-    return errno_text("TUNSETIFF " + ifname, err);
-  }
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
-  if (::ioctl(fd, TUNSETOFFLOAD, 0UL) < 0) {
-    const int err = errno;
-    ::close(fd);
-    return errno_text("TUNSETOFFLOAD 0 on " + ifname, err);
-  }
-  return fd;
 }
 
 stack::StackConfig stack_config() {
@@ -89,7 +47,7 @@ struct TapServer::Impl {
   std::optional<wire::MacAddr> peer;
   ServeCounters counters;
   std::string failure;  // why the loop was stopped from inside, "" if it was not
-  wire::Bytes buffer = wire::Bytes(kMaxFrame);
+  wire::Bytes buffer = wire::Bytes(link::kMaxTapFrame);
 
   bool ours(wire::Ipv4Addr a) const { return a.value == kStackAddr || a.value == kStackAliasAddr; }
 
@@ -127,7 +85,7 @@ struct TapServer::Impl {
     timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;  // re-armed or cancelled (possibly after `this` is gone): touch nothing
       ++counters.timer_fires;
-      stack.advance(stack::Instant(monotonic_us()));
+      stack.advance(stack::Instant(link::TapLink::now_us()));
       flush();
     });
   }
@@ -176,7 +134,7 @@ struct TapServer::Impl {
     }
     peer = h.src;
     ++counters.packets_in;
-    const std::int64_t now = monotonic_us();
+    const std::int64_t now = link::TapLink::now_us();
     // Timers due by now fire first, as they would have on a stack that never sleeps late.
     stack.advance(stack::Instant(now));
     stack.input(eth->payload, stack::Instant(now));
@@ -208,7 +166,7 @@ struct TapServer::Impl {
 
 wire::Result<std::unique_ptr<TapServer>, std::string> TapServer::create(asio::io_context& io,
                                                                         const ServeConfig& config) {
-  auto fd = open_tap(config.ifname);
+  auto fd = link::open_tap_fd(config.ifname);
   if (!fd) return fd.error();
   // Attaching gives the tap its carrier; the kernel acts on it (IFF_RUNNING, a bridge port
   // forwarding) in its link watch, up to a second later, and drops frames until then. A tap
@@ -219,7 +177,7 @@ wire::Result<std::unique_ptr<TapServer>, std::string> TapServer::create(asio::io
   agent::StackAgent::Options options;
   options.stack_name = "synack-serve";
   options.seed = config.seed;
-  options.before_request = [p] { p->stack.advance(stack::Instant(monotonic_us())); };
+  options.before_request = [p] { p->stack.advance(stack::Instant(link::TapLink::now_us())); };
   options.after_request = [p] { p->flush(); };
   try {
     impl->server = std::make_unique<agent::StackServer>(io, p->stack, config.agent, options);

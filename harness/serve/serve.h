@@ -77,7 +77,4 @@ class TapServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// CLOCK_MONOTONIC in microseconds: the stack's clock.
-std::int64_t monotonic_us();
-
 }  // namespace synack::serve

@@ -182,7 +182,9 @@ TEST_F(ServeFixture, PassiveOpenThroughTapAndAgent) {
 +0  write(4, ..., 10) = 10
 +0  > P. 1:11(10) ack 1
 +.01 < . 1:1(0) ack 11 win 65535
++.05 > none
 )");
+  // The silence at the end gives serve time to read the last ACK off its tap before stop().
   EXPECT_EQ(r.verdict, script::CaseResult::Verdict::kPass) << r.message;
   stop();
   EXPECT_GE(server_->counters().packets_in, 3U);
