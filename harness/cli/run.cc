@@ -69,7 +69,7 @@ Options:
                          most one per --target tap:... lane (default: every lane). On
                          real-time targets the longest cases start first
   --max-case-seconds S   real-time targets: skip (and report SKIP) a case whose script
-                         spans more than S seconds (default 150; 0: no limit). inproc
+                         spans more than S seconds (default 200; 0: no limit). inproc
                          never skips
   --filter GLOB          only cases whose path matches GLOB (fnmatch; e.g. '*rst*')
   --known FILE           read known failures from FILE (paths relative to its parent's
@@ -112,7 +112,7 @@ struct Options {
   std::vector<std::string> known_files;
   bool use_known = true;
   bool self_check = false;
-  double max_case_seconds = 150;
+  double max_case_seconds = 200;
   std::vector<std::string> paths;
 };
 

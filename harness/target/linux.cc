@@ -73,6 +73,8 @@ constexpr std::array kKnobs = {
     // is absent inside the namespace and the knob reports unsupported (never the host's value).
     Knob{"tcp_challenge_ack_limit", "net/ipv4/tcp_challenge_ack_limit", 0, 1 << 30},
     Knob{"tcp_slow_start_after_idle", "net/ipv4/tcp_slow_start_after_idle", 0, 1},
+    // Linux 6.15 and later; on an older kernel the file is absent and the knob is unsupported.
+    Knob{"tcp_rto_max_ms", "net/ipv4/tcp_rto_max_ms", 1000, 120000},
     Knob{"somaxconn", "net/core/somaxconn", 1, 65535},
 };
 

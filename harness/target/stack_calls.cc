@@ -242,6 +242,8 @@ OptionStatus apply_stack_option(stack::StackConfig& config, const std::string& n
     c.challenge_ack_limit = static_cast<int>(v);
   } else if (name == "tcp_slow_start_after_idle" && in(0, 1)) {
     c.slow_start_after_idle = v != 0;
+  } else if (name == "tcp_rto_max_ms" && in(1000, 120000)) {  // RFC 6298 2.5: at least 60 s
+    c.max_rto = std::chrono::milliseconds(v);                 // by default; Linux allows 1 s
   } else if (name == "somaxconn" && in(1, 65535)) {
     c.max_backlog = static_cast<int>(v);
   } else if (name == "mss" && in(88, 65535)) {  // the MSS option our SYNs carry
