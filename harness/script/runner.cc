@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "harness/script/patterns.h"
 #include "harness/wire/format.h"
 #include "harness/wire/icmp.h"
 #include "harness/wire/tcp.h"
@@ -88,12 +89,6 @@ std::string seconds(std::int64_t us) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(us) / 1e6);
   return buf;
-}
-
-// The bytes a script's data carries: a pattern tied to the relative sequence number, so a
-// retransmission carries the same bytes as the original.
-std::uint8_t pattern_byte(std::uint32_t relative_seq) {
-  return static_cast<std::uint8_t>('a' + relative_seq % 26);
 }
 
 class Run {
@@ -723,7 +718,7 @@ class Run {
 
   target::Bytes write_bytes(std::size_t n) {
     target::Bytes b(n);
-    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>('A' + (written_ + i) % 26);
+    for (std::size_t i = 0; i < n; ++i) b[i] = write_byte(written_ + i);
     written_ += n;
     return b;
   }
