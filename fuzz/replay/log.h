@@ -7,8 +7,9 @@
 // (aliases 192.168.0.3), talking to a peer at 192.168.0.2; its config differs from the default
 // only by knobs the script can set (`knobs`); its application's write() data is
 // script::write_byte(n) for the n-th byte asked to be written over the whole session, and the
-// peer's payload byte at relative sequence number r (r = 1 for the first byte after its SYN) is
-// script::pattern_byte(r), as the runner makes them (harness/script/patterns.h).
+// peer's payload byte at relative sequence number r (r = 1 for the first byte after its SYN, r
+// relative to SessionLog::harness_isn) is script::pattern_byte(r), as the runner makes them
+// (harness/script/patterns.h).
 #pragma once
 
 #include <cstdint>
@@ -46,6 +47,9 @@ struct SessionLog {
   std::vector<LogEvent> events;
   // Script knob lines for the stack config the session used ("--tcp_syncookies=1"), in order.
   std::vector<std::string> knobs;
+  // The harness's ISN, as the runner's --harness_isn: the peer's payload byte at sequence
+  // number s is script::pattern_byte(s - harness_isn). The session fuzzer's peer uses 0.
+  std::uint32_t harness_isn = 0;
   // Empty when the input ran clean; else what it found, as the fuzz target reports it
   // ("invariant snd-una-le-snd-nxt: ..." or "oracle send-within-window: ...").
   std::string finding;

@@ -14,5 +14,7 @@ int run_decode(const std::vector<std::string_view>& args);
 int run_run(const std::vector<std::string_view>& args);
 int run_musts(const std::vector<std::string_view>& args);
 int run_serve(const std::vector<std::string_view>& args);
+int run_corpus(const std::vector<std::string_view>& args);
+int run_replay(const std::vector<std::string_view>& args);
 
 }  // namespace synack::cli

@@ -19,6 +19,8 @@ Usage:
   synack musts [--check] [--output FILE] DIR
   synack serve --tap IFNAME --agent unix:PATH|HOST:PORT [--seed N]
   synack decode [--time=relative|absolute|none] FILE...
+  synack corpus [--output DIR] PATH...
+  synack replay [--kind session|pair] [--pkt FILE] [--pcap FILE] INPUT
   synack help [COMMAND]
   synack --help | -h
   synack --version
@@ -29,6 +31,9 @@ Commands:
   serve    Run synack's own stack on a tap device, answering the agent protocol, for
            'synack run --target tap:...' on the other side of the link.
   decode   Print every packet of a pcap or pcapng capture on one line, tcpdump style.
+  corpus   Turn .pkt cases into session_fuzzer seeds (corpus/session_fuzzer).
+  replay   Turn a session_fuzzer or pair_fuzzer input into a .pkt script (and a pcap) that
+           reproduces it through 'synack run --target inproc'.
 
 Run 'synack help COMMAND' for a command's options.
 
@@ -58,6 +63,8 @@ int main(int argc, char** argv) {
     if (rest.front() == "run") return synack::cli::run_run({"--help"});
     if (rest.front() == "musts") return synack::cli::run_musts({"--help"});
     if (rest.front() == "serve") return synack::cli::run_serve({"--help"});
+    if (rest.front() == "corpus") return synack::cli::run_corpus({"--help"});
+    if (rest.front() == "replay") return synack::cli::run_replay({"--help"});
     std::fprintf(stderr, "synack: no command '%.*s'; see 'synack --help'\n",
                  static_cast<int>(rest.front().size()), rest.front().data());
     return synack::cli::kExitUsage;
@@ -70,6 +77,8 @@ int main(int argc, char** argv) {
   if (cmd == "run") return synack::cli::run_run(rest);
   if (cmd == "musts") return synack::cli::run_musts(rest);
   if (cmd == "serve") return synack::cli::run_serve(rest);
+  if (cmd == "corpus") return synack::cli::run_corpus(rest);
+  if (cmd == "replay") return synack::cli::run_replay(rest);
   std::fprintf(stderr, "synack: no command '%.*s'; see 'synack --help'\n",
                static_cast<int>(cmd.size()), cmd.data());
   return synack::cli::kExitUsage;
