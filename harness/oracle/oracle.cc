@@ -985,6 +985,9 @@ Oracle& Oracle::operator=(Oracle&&) noexcept = default;
 
 void Oracle::on_segment(Direction d, const TcpPacket& p, std::int64_t time_us) {
   impl_->latest_time_us = time_us;
+  // A segment to the target whose checksum fails is discarded there (RFC 9293 3.1, MUST-3:
+  // the receiver checks every checksum), so it changes nothing the oracle could judge by.
+  if (d == Direction::kToTarget && (!p.tcp_checksum_ok || !p.ip_checksum_ok)) return;
   const Impl::Seg s{p, ConnKey::of(d, p), time_us};
   if (d == Direction::kFromTarget) {
     impl_->from_target(s);

@@ -226,6 +226,27 @@ TEST_F(OracleTest, ChecksumDoesNotJudgeThePeer) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// A segment to the target with a bad checksum is dropped there (MUST-3): an ACK that would
+// have finished the handshake does not, so a retransmitted SYN may still get the SYN,ACK again.
+// (Found by session_fuzzer: the oracle took such an ACK as establishing the connection.)
+TEST_F(OracleTest, ASegmentWithABadChecksumChangesNothing) {
+  for (const bool bad : {true, false}) {
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    Seg ack = in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1);
+    ack.packet().tcp_checksum_ok = !bad;
+    feed(ack);
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    if (bad) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {  // established: the SYN needed a challenge ACK, not a SYN,ACK (RFC 5961 4.2)
+      EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // options-well-formed
 

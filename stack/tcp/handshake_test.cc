@@ -73,6 +73,28 @@ TEST_F(ListenTest, OptionsAreOfferedBackOnlyWhenThePeerOfferedThem) {
 
 // --- SYN-RECEIVED
 
+// RFC 7323 2.2: the SYN,ACK's window is never scaled, so it promises at most 65535 bytes; an ACK
+// sent in SYN-RECEIVED (here to an out-of-window segment, RFC 9293 3.10.7.4) must not promise
+// more, or the retransmitted SYN,ACK would pull the advertised right edge back (MUST-34's other
+// side; found by session_fuzzer: the ACK offered 1024 << 7 bytes, the SYN,ACK again 65535).
+TEST_F(ListenTest, AnAckInSynReceivedPromisesNoMoreThanTheSynAck) {
+  config.wscale = 7;  // and the default 128 KiB receive buffer: more than a SYN,ACK can say
+  make_stack();
+  listen_on_port();
+  Segment syn = seg(f::kSyn, kRemoteIss);
+  syn.options.wscale = 7;
+  send(syn);
+  const Segment synack = sent_one();
+  ASSERT_EQ(synack.flags, f::kSyn | f::kAck);
+  ASSERT_EQ(synack.options.wscale, std::optional<std::uint8_t>(7));
+  send(seg(f::kAck, kRemoteIss + 100000, synack.seq.value() + 1));
+  const Segment ack = sent_one();
+  ASSERT_EQ(ack.flags, f::kAck);
+  EXPECT_LE(std::uint32_t{ack.window} << 7, std::uint32_t{synack.window});
+  fire_next_timer();
+  EXPECT_EQ(sent_one().flags, f::kSyn | f::kAck);  // and the invariants hold (TearDown)
+}
+
 TEST_F(SynReceivedTest, ThirdAckEstablishesAndQueuesForAccept) {
   EXPECT_EQ(stack->accept(listener).error(), EAGAIN);
   send(seg(f::kAck, kRemoteIss + 1, server_iss + 1));  // a bare ACK consumes nothing

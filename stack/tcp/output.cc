@@ -23,6 +23,13 @@ std::uint16_t Engine::advertised_window(Tcb& t) {
   //    peer's side of the same rule), so the promise is rounded up to the scale unit;
   //  - receiver SWS avoidance (3.8.6.2.2, MUST-39): the edge moves right only by at least
   //    min(RCV.BUFF / 2, Eff.snd.MSS), never by dribbles as the application reads.
+  if (t.state == State::kSynReceived) {
+    // RFC 7323 2.2: the SYN,ACK's window is never scaled, so a retransmitted SYN,ACK can
+    // promise at most 65535 bytes. Until the handshake completes no other segment promises
+    // more (as Linux answers from the request's window), so the edge the SYN,ACK set stands.
+    const std::uint32_t syn_window = std::min<std::uint32_t>(t.rcv_buf_cap, kMaxUnscaledWindow);
+    return static_cast<std::uint16_t>(syn_window >> t.rcv_wscale);
+  }
   const auto used = static_cast<std::uint32_t>(t.recv_buf.size() + t.ooo.bytes());
   const std::uint32_t free_space = t.rcv_buf_cap > used ? t.rcv_buf_cap - used : 0;
   const std::uint32_t unit = 1U << t.rcv_wscale;
