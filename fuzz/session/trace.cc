@@ -157,6 +157,11 @@ std::int32_t pick_offset(Rng& r) {
   }
 }
 
+// An offset moved by -2..2, wrapping (sequence arithmetic is modulo 2^32).
+std::int32_t nudge(std::int32_t v, Rng& r) {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(v) + r.below(5) - 2U);
+}
+
 std::uint8_t pick_flags(Rng& r) {
   constexpr std::array<std::uint8_t, 12> kCommon = {0x10, 0x10, 0x18, 0x18, 0x02, 0x12,
                                                     0x11, 0x19, 0x04, 0x14, 0x01, 0x30};
@@ -236,15 +241,13 @@ void mutate_segment(Segment& s, Rng& r) {
       s.seq_anchor = enum_of<SeqAnchor>(static_cast<std::uint8_t>(r.next()));
       break;
     case 2:
-      s.seq_offset =
-          r.chance(50) ? s.seq_offset + static_cast<std::int32_t>(r.below(5)) - 2 : pick_offset(r);
+      s.seq_offset = r.chance(50) ? nudge(s.seq_offset, r) : pick_offset(r);
       break;
     case 3:
       s.ack_anchor = enum_of<AckAnchor>(static_cast<std::uint8_t>(r.next()));
       break;
     case 4:
-      s.ack_offset =
-          r.chance(50) ? s.ack_offset + static_cast<std::int32_t>(r.below(5)) - 2 : pick_offset(r);
+      s.ack_offset = r.chance(50) ? nudge(s.ack_offset, r) : pick_offset(r);
       break;
     case 5:
       s.window = static_cast<std::uint16_t>(r.chance(50) ? r.below(8) : r.next());

@@ -171,6 +171,12 @@ struct Rtx {
 struct Conn {
   End end = End::kLive;
   bool target_passive = false;  // the peer's SYN came first
+  // The target has sent something other than a SYN or SYN-ACK on this connection: it holds
+  // state for it (a listener answering with SYN cookies holds none until the cookie returns).
+  bool target_past_syn = false;
+  // The peer has sent an ACK a SYN cookie would check out (SEG.SEQ = its ISN + 1, SEG.ACK = the
+  // target's ISN + 1): from then on the target holds the connection, cookie or not.
+  bool peer_sent_cookie_ack = false;
 
   // --- What the target sends.
   SynInfo target_syn;
@@ -366,10 +372,11 @@ struct Oracle::Impl {
         h.seq != c->target_syn.iss) {
       // A SYN-ACK with a new ISN that answers the peer's latest SYN, after the handshake or
       // while the oracle follows an older SYN of the peer: a new connection.
-      const bool answers_new_syn =
-          tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1 &&
-          (!c->peer_syn.seen || tu.last_peer_syn->tcp.seq != c->peer_syn.iss);
-      if (c->synchronized() || answers_new_syn) c = &answer_as_new_connection(s, tu, *c);
+      // A SYN-ACK with a new ISN answering the peer's latest SYN is a new connection, even when
+      // that SYN reuses the old ISN: the target's first connection ended unseen (its SYN-ACKs ran
+      // out, say) and a SYN-ACK of the same connection would have kept its ISN.
+      const bool answers_latest_syn = tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1;
+      if (c->synchronized() || answers_latest_syn) c = &answer_as_new_connection(s, tu, *c);
     }
     if (c == nullptr) return;
     if (c->end == End::kResetByTarget) {
@@ -388,6 +395,7 @@ struct Oracle::Impl {
       }
     }
     if (!c->target_syn.seen) return;  // not a connection the oracle can follow
+    if (!syn) c->target_past_syn = true;
 
     judge_target_segment(s, *c);
   }
@@ -728,6 +736,21 @@ struct Oracle::Impl {
     return false;
   }
 
+  // Consumes the newest unanswered segment `rst` answers when that is an ACK whose SEG.SEQ is
+  // not the peer's ISN + 1 (and everything before it).
+  static bool answers_a_failed_cookie(TupleState& tu, const TcpPacket& rst, const Conn& c) {
+    for (auto it = tu.unanswered.rbegin(); it != tu.unanswered.rend(); ++it) {
+      if (it->tcp.has(f::kRst)) continue;
+      if (!answers(rst, *it)) return false;
+      if (!it->tcp.has(f::kAck) || !c.peer_syn.seen || it->tcp.seq == c.peer_syn.iss + 1) {
+        return false;
+      }
+      tu.unanswered.erase(tu.unanswered.begin(), it.base());
+      return true;
+    }
+    return false;
+  }
+
   void target_rst(const Seg& s, TupleState& tu) {
     Conn* c = tu.conn.get();
     if (c != nullptr && c->end == End::kMaybeResetByPeer) {
@@ -752,6 +775,15 @@ struct Oracle::Impl {
       } else if (!c->synchronized() && consume_answered(tu, s.p, &*c)) {
         // RFC 9293 3.10.7.3 / 3.10.7.4: SYN-SENT and SYN-RECEIVED answer an unacceptable ACK
         // with <SEQ=SEG.ACK><CTL=RST> and keep the connection.
+        return;
+      } else if (c->target_passive && !c->target_past_syn && !c->peer_sent_cookie_ack &&
+                 answers_a_failed_cookie(tu, s.p, *c)) {
+        // A listener answering with SYN cookies (RFC 4987 3.6) keeps no state after its
+        // SYN-ACK: an ACK whose SEG.SEQ is not the one the cookie was made for (the peer's
+        // ISN + 1) fails the cookie check and is answered like one to a closed port,
+        // <SEQ=SEG.ACK><CTL=RST>, while a later ACK with a good cookie still opens the
+        // connection. A listener holding state would have taken that in-window segment, so the
+        // RST says the target used a cookie, and the connection is not over for the oracle.
         return;
       }
       c->end = End::kResetByTarget;  // a teardown (the form of an abort is not judged)
@@ -792,6 +824,10 @@ struct Oracle::Impl {
     Conn* c = tu.conn.get();
     const bool syn = h.has(f::kSyn) && !h.has(f::kRst);
     if (syn && !h.has(f::kAck)) tu.last_peer_syn = s.p;
+    if (c != nullptr && !syn && h.has(f::kAck) && !h.has(f::kRst) && c->peer_syn.seen &&
+        c->target_syn.seen && h.seq == c->peer_syn.iss + 1 && h.ack == c->target_syn.iss + 1) {
+      c->peer_sent_cookie_ack = true;
+    }
     bool needs_challenge = false;
     if (syn && !h.has(f::kAck)) {
       if (c == nullptr || !c->live_or_maybe() || c->closed() ||

@@ -247,6 +247,46 @@ TEST_F(OracleTest, ASegmentWithABadChecksumChangesNothing) {
   }
 }
 
+// A listener with SYN cookies answers an ACK whose cookie fails (the ACK acceptable, SEG.SEQ not
+// the one the cookie was made for) with <SEQ=SEG.ACK><CTL=RST>, and a later ACK with a good
+// cookie opens the connection: no nothing-after-rst (found by session_fuzzer). Once the target
+// has spoken past its SYN-ACK it holds state, and such a RST ends the connection.
+TEST_F(OracleTest, ARstFromAListenerThatMayUseCookiesDoesNotEndTheConnection) {
+  for (const bool spoke : {false, true}) {
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    if (spoke) feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+    feed(in(f::kAck, kPeerIss + 1001).ack(kTargetIss + 1).data("late"));
+    feed(out(f::kRst, kTargetIss + 1));
+    feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 6));
+    if (spoke) {
+      EXPECT_THAT(names(), ElementsAre(inv::kNothingAfterRst)) << dump();
+    } else {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    }
+  }
+}
+
+// A half-open connection whose SYN-ACKs ran out ends unseen; a later SYN that reuses the old
+// ISN, now with timestamps, gets a SYN-ACK with a new ISN and timestamps: a new connection,
+// judged by the new SYN's options (found by session_fuzzer).
+TEST_F(OracleTest, ASynAckWithANewIsnAnsweringAReusedIsnIsANewConnection) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 100));  // unacceptable: answered by a RST
+  feed(out(f::kRst, kTargetIss + 100));
+  at_ms(100'000);
+  Seg syn = in(f::kSyn, kPeerIss);
+  syn.packet().tcp.options.emplace_back(wire::OptTimestamps{100, 0});
+  feed(syn);
+  Seg synack = out(f::kSyn | f::kAck, kTargetIss + 5'000'000).ack(kPeerIss + 1);
+  synack.packet().tcp.options.emplace_back(wire::OptTimestamps{7, 100});
+  feed(synack);
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // ---------------------------------------------------------------------------------------------
 // options-well-formed
 
@@ -711,6 +751,7 @@ TEST_F(OracleTest, NothingAfterRstInSynReceivedWhenTheRstAnswersAnAcceptableAck)
 TEST_F(OracleTest, NothingAfterRstWhenTheHandshakeEndedUnseen) {
   feed(in(f::kSyn, kPeerIss));
   feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));  // the handshake ends, as far as seen
   // Out of order, so the oracle cannot be sure the target took it; its ACK is acceptable.
   feed(in(f::kAck, kPeerIss + 101).ack(kTargetIss + 1).data("x"));
   feed(out(f::kRst, kTargetIss + 1));  // answers no unacceptable ACK: a teardown
