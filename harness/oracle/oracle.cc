@@ -256,7 +256,11 @@ struct Conn {
   bool live_or_maybe() const { return end == End::kLive || end == End::kMaybeResetByPeer; }
   // A timer may have ended the connection without a word: a retransmission timeout (something is
   // perhaps unacknowledged) or a FIN-WAIT-2 timeout (the target sent a FIN).
-  bool may_have_died() const { return snd_una_sure.lt(snd_max) || target_fin.has_value(); }
+  // Data the application wrote and the peer has not acknowledged counts too: sent or not (a
+  // zero window holds it back), the persist timer's probes give up like retransmissions.
+  bool may_have_died() const {
+    return snd_una_sure.lt(snd_max) || target_fin.has_value() || !written.empty();
+  }
 };
 
 struct TupleState {

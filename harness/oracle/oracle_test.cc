@@ -287,6 +287,27 @@ TEST_F(OracleTest, ASynAckWithANewIsnAnsweringAReusedIsnIsANewConnection) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// Data written behind a zero window keeps the persist timer probing, and unanswered probes end
+// the connection without a word (as retransmissions do): a much later SYN reusing the ISN may
+// then open a new connection, with no challenge ACK owed (found by session_fuzzer). With
+// nothing written, the connection cannot have died, and the SYN-ACK breaks RFC 5961 4.2.
+TEST_F(OracleTest, ZeroWindowProbesMayEndTheConnectionSilently) {
+  for (const bool wrote : {true, false}) {
+    oracle_ = Oracle();
+    at_ms(0);
+    passive_open({}, {}, 0);  // the peer's window is zero
+    if (wrote) app_writes("held back");
+    at_ms(5'000'000);
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss + 77777).ack(kPeerIss + 1));
+    if (wrote) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // options-well-formed
 

@@ -349,6 +349,25 @@ TEST_F(DataTest, UrgentIsProcessedEvenWithAZeroWindow) {
   EXPECT_EQ(snap().rcv_up->value(), at + 7);
 }
 
+// A FIN occupies a sequence number (RFC 9293 3.4), so with the window full it lies beyond it:
+// the ACK it carries is processed (MUST-66), the FIN is not taken until there is room, and RCV.NXT
+// never passes the advertised edge (found by session_fuzzer: the FIN went one past it).
+TEST_F(DataTest, AFinBeyondAFullWindowWaitsForRoom) {
+  open({}, Duration{0}, [this](SocketId s) {
+    ASSERT_TRUE(stack->setsockopt(s, SocketOption::kRcvBuf, 1200).ok());  // doubled: 2400
+  });
+  const std::uint32_t at = fill_receive_window();
+  send(seg(f::kFin | f::kAck, at, snd));
+  const Segment ack = sent_one();
+  EXPECT_EQ(ack.ack.value(), at);  // not at + 1: the FIN was not taken
+  EXPECT_EQ(state_of(conn), State::kEstablished);
+  ASSERT_TRUE(stack->read(conn, 100000).ok());  // room again
+  sent();                                       // (a window update)
+  send(seg(f::kFin | f::kAck, at, snd));        // the peer sends its FIN again
+  EXPECT_EQ(snap().rcv_nxt.value(), at + 1);    // (its ACK may wait: the three-way close)
+  EXPECT_EQ(state_of(conn), State::kCloseWait);
+}
+
 // --- windows (RFC 9293 3.8.6; RFC 7323 2; MUST-34, 36, 37)
 
 TEST_F(DataTest, WindowScaleAppliesOnlyWhenBothSynsCarryIt) {

@@ -68,6 +68,14 @@ void Engine::transition(Tcb& t, State to) {
                      " is not an edge of the RFC 9293 state diagram");
   }
   t.state = to;
+  // RFC 9293 3.8.4: keep-alives are for an idle open connection (ESTABLISHED, CLOSE-WAIT, and a
+  // held FIN-WAIT-1/2, see restart_keepalive); past those states the closing handshake's own
+  // timers speak for the connection, so the keep-alive timer stops (a simultaneous close takes
+  // FIN-WAIT-1 to CLOSING).
+  if (!in_state(to,
+                State::kEstablished | State::kCloseWait | State::kFinWait1 | State::kFinWait2)) {
+    t.keepalive_deadline.reset();
+  }
 }
 
 void Engine::delete_tcb(Tcb& t, int error_for_user) {

@@ -18,6 +18,21 @@ TEST_F(EstablishedTest, KeepaliveIsOffWithTwoHoursIdle75sInterval9ProbesByDefaul
   EXPECT_FALSE(stack->snapshot(conn)->keepalive_deadline);
 }
 
+// Keep-alives run in ESTABLISHED, CLOSE-WAIT and a held FIN-WAIT-1/2; a simultaneous close
+// takes FIN-WAIT-1 to CLOSING, where the FIN's retransmissions speak for the connection and the
+// keep-alive timer must stop (found by session_fuzzer: the timer kept running in CLOSING).
+TEST_F(EstablishedTest, KeepaliveStopsWhenASimultaneousCloseReachesClosing) {
+  ASSERT_TRUE(stack->setsockopt(conn, SocketOption::kKeepAlive, 1).ok());
+  ASSERT_TRUE(stack->shutdown(conn, Shutdown::kWrite).ok());
+  EXPECT_EQ(sent_one().flags, f::kFin | f::kAck);
+  ASSERT_EQ(state_of(conn), State::kFinWait1);
+  EXPECT_TRUE(stack->snapshot(conn)->keepalive_deadline);
+  send(seg(f::kFin | f::kAck, rcv, snd));  // the peer's FIN, not acknowledging ours
+  EXPECT_EQ(sent_one().flags, f::kAck);
+  ASSERT_EQ(state_of(conn), State::kClosing);
+  EXPECT_FALSE(stack->snapshot(conn)->keepalive_deadline);
+}
+
 TEST_F(EstablishedTest, KeepaliveOffSendsNothingForHours) {
   advance_by(3h);
   expect_nothing_sent();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "stack/planted.h"
 #include "stack/tcp/engine.h"
 
 namespace synack::stack {
@@ -262,7 +263,12 @@ std::uint32_t Engine::resend(Tcb& t, SeqNum seq, std::uint32_t max_len) {
   std::uint8_t flags = tcp_flag::kAck;
   if (fin) flags |= tcp_flag::kFin;
   if (len > 0 && len == sent_data) flags |= tcp_flag::kPsh;
-  emit(t, flags, seq, t.send_buf.view(distance(t.send_buf_seq, seq), len), false);
+  std::uint32_t from = distance(t.send_buf_seq, seq);
+  if (planted::on(planted::Bug::kRetransmitShiftedBytes) && len > 0 &&
+      from + len < t.send_buf.size()) {
+    ++from;
+  }
+  emit(t, flags, seq, t.send_buf.view(from, len), false);
   ++t.retransmitted_segs;
   ++counters_.retransmits;
   t.rtt_seq.reset();  // Karn's algorithm (RFC 6298 3, MUST-18)

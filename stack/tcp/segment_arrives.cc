@@ -4,6 +4,7 @@
 // closed_arrives (3.10.7.1).
 #include <algorithm>
 
+#include "stack/planted.h"
 #include "stack/tcp/engine.h"
 
 namespace synack::stack {
@@ -283,7 +284,7 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
   // challenge ACK.
   if (in.has(tcp_flag::kRst)) {
     ++counters_.resets_received;
-    if (in.seq != t.rcv_nxt) {
+    if (in.seq != t.rcv_nxt && !planted::on(planted::Bug::kRstAnywhereInWindow)) {
       challenge_ack(t);
       return;
     }
@@ -416,7 +417,8 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
   // RFC 5961 5.2: an ACK is acceptable only within [SND.UNA - MAX.SND.WND, SND.NXT]. SND.NXT
   // there is the highest sequence number sent (SND.MAX): after a timeout rewinds SND.NXT, the
   // peer may still acknowledge everything it had received.
-  if (seg.ack.after(t.snd_max) || seg.ack.before(t.snd_una - t.max_snd_wnd)) {
+  const SeqNum ack_limit = t.snd_max + (planted::on(planted::Bug::kAckBeyondSndMax) ? 1 : 0);
+  if (seg.ack.after(ack_limit) || seg.ack.before(t.snd_una - t.max_snd_wnd)) {
     send_oow_ack(t, seg);
     done = true;
     return;
@@ -513,8 +515,14 @@ void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
   const std::uint32_t skip = distance(seg.seq, t.rcv_nxt);
   const auto have = static_cast<std::uint32_t>(seg.payload.size());
   std::uint32_t take = 0;
-  if (skip < have) take = std::min(have - skip, t.rcv_wnd());
-  bool fin_here = seg.has(tcp_flag::kFin) && skip <= have && skip + take == have;
+  if (skip < have) {
+    take =
+        std::min(have - skip, t.rcv_wnd() + (planted::on(planted::Bug::kWindowOffByOne) ? 1 : 0));
+  }
+  // The FIN takes a sequence number too (RFC 9293 3.4): beyond a full window it is trimmed
+  // like text, and the peer sends it again once there is room.
+  bool fin_here =
+      seg.has(tcp_flag::kFin) && skip <= have && skip + take == have && take < t.rcv_wnd();
   const bool filled_gap = !t.ooo.empty() && take > 0;
   if (take > 0) {
     t.recv_buf.append(std::span<const std::uint8_t>(seg.payload).subspan(skip, take));
@@ -565,8 +573,8 @@ void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
   // brought nothing new (a duplicate, or no room): tell the peer where we are.
   if (take > 0 && !filled_gap) {
     schedule_ack(t, take >= t.snd_mss);
-  } else if (filled_gap || have > 0) {
-    send_ack(t);
+  } else if (filled_gap || have > 0 || seg.has(tcp_flag::kFin)) {
+    send_ack(t);  // (a FIN not taken, too: a duplicate, or beyond a full window)
   }
 }
 
