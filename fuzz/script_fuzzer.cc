@@ -34,8 +34,7 @@ void check_location(const Location& at, std::string_view text, const std::string
   const auto lines = static_cast<long>(std::count(text.begin(), text.end(), '\n')) + 1;
   if (at.file != kPath) fail(context + ": location names '" + at.file + "'", text);
   if (at.line < 1 || at.line > lines + 1) {
-    fail(context + ": line " + std::to_string(at.line) + " outside 1.." +
-             std::to_string(lines + 1),
+    fail(context + ": line " + std::to_string(at.line) + " outside 1.." + std::to_string(lines + 1),
          text);
   }
   if (at.column < 1 || static_cast<std::size_t>(at.column) > text.size() + 1) {
