@@ -5,7 +5,8 @@
 #                           [--corpus-dir DIR] [--target-binary PATH]... [--minimize-time S]
 #
 #   --time SECONDS     total fuzzing time, split evenly between the targets, which run one after
-#                      the other (each for SECONDS / number-of-targets, at least 1 s)
+#                      the other (each for SECONDS / number-of-targets, at least 1 s; fork
+#                      mode lets a target's last job finish, a few seconds more)
 #   --jobs N           libFuzzer fork-mode jobs per target (-fork=N; default 1)
 #   --targets a,b      only these targets (default: every synack_fuzz_target in
 #                      fuzz/CMakeLists.txt)
@@ -37,7 +38,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PROG=nightly-fuzz.sh
 
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
 usage_error() {
   echo "$PROG: $*" >&2
   echo "Try '$PROG --help'." >&2
@@ -442,7 +443,7 @@ def pct(c):
     return "n/a (0/0)" if c[1] == 0 else f"{100.0 * c[0] / c[1]:.1f}% ({c[0]}/{c[1]})"
 
 parts = []
-for prefix, label in (("stack/", "stack/"), ("stack/tcp/", "stack/tcp/"), ("", "all fuzzed code")):
+for prefix, label in (("stack/", "stack/"), ("stack/tcp/", "stack/tcp/"), ("harness/", "harness/")):
     l, b = total(prefix)
     parts.append(f"{label}: lines {pct(l)}, branches {pct(b)}")
 print("coverage " + "; ".join(parts))

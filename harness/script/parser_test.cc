@@ -373,8 +373,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(Parser, NumbersTakeOneSign) {
-  // Found by script_fuzzer: from_chars read a second '-' (and one after 0x), so "--5" was 5 and
-  // "--9223372036854775808" negated INT64_MIN (undefined behaviour, caught by UBSan).
+  // Found while writing script_fuzzer: from_chars read a second '-' (and one after 0x), so "--5"
+  // was 5 and "--9223372036854775808" negated INT64_MIN (undefined behaviour; UBSan aborts).
   for (const char* n : {"--5", "--9223372036854775808", "-0x-5"}) {
     const ScriptError e = parse_err(std::string("0 read(3, ..., ") + n + ") = 0\n");
     EXPECT_EQ(e.location.to_string(), "t.pkt:1:16") << n;
