@@ -7,6 +7,9 @@ if(SYNACK_SANITIZE)
   add_link_options(-fsanitize=address,undefined -fno-sanitize-recover=all)
 endif()
 
+# Off (preset fuzz-nosan): libFuzzer alone, to measure what the sanitizers cost in exec/s.
+option(SYNACK_FUZZ_SANITIZE "Build the fuzz targets with ASan + UBSan (standalone builds)" ON)
+
 if(SYNACK_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "SYNACK_FUZZ needs clang (libFuzzer); configure with the 'fuzz' preset")
@@ -14,11 +17,15 @@ if(SYNACK_FUZZ)
   # OSS-Fuzz and ClusterFuzzLite pass their own engine and sanitizer flags through CXXFLAGS and
   # LIB_FUZZING_ENGINE; only add ours when building standalone.
   if(DEFINED ENV{LIB_FUZZING_ENGINE})
-    set(SYNACK_FUZZ_ENGINE "$ENV{LIB_FUZZING_ENGINE}")
-  else()
+    # May hold several flags (or a library path): one link argument each.
+    separate_arguments(SYNACK_FUZZ_ENGINE UNIX_COMMAND "$ENV{LIB_FUZZING_ENGINE}")
+  elseif(SYNACK_FUZZ_SANITIZE)
     add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
                         -fno-sanitize-recover=all -fno-omit-frame-pointer)
     add_link_options(-fsanitize=address,undefined)
+    set(SYNACK_FUZZ_ENGINE "-fsanitize=fuzzer")
+  else()
+    add_compile_options(-fsanitize=fuzzer-no-link)
     set(SYNACK_FUZZ_ENGINE "-fsanitize=fuzzer")
   endif()
 endif()

@@ -139,6 +139,12 @@ class Cursor {
     }
     const char* b = text_.data() + pos_;
     const char* e = text_.data() + text_.size();
+    // from_chars takes a sign of its own: "--5" or "0x-5" would read as numbers, and negating
+    // "--9223372036854775808" overflows. Digits must follow the sign and prefix.
+    if (b == e || *b == '-') {
+      pos_ = start;
+      return std::nullopt;
+    }
     auto [next, ec] = std::from_chars(b, e, v, base);
     if (ec != std::errc() || next == b) {
       pos_ = start;

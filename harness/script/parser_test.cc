@@ -372,6 +372,25 @@ INSTANTIATE_TEST_SUITE_P(
                 "expected '(' after isn_gap"}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
+TEST(Parser, NumbersTakeOneSign) {
+  // Found while writing script_fuzzer: from_chars read a second '-' (and one after 0x), so "--5"
+  // was 5 and "--9223372036854775808" negated INT64_MIN (undefined behaviour; UBSan aborts).
+  for (const char* n : {"--5", "--9223372036854775808", "-0x-5"}) {
+    const ScriptError e = parse_err(std::string("0 read(3, ..., ") + n + ") = 0\n");
+    EXPECT_EQ(e.location.to_string(), "t.pkt:1:16") << n;
+    EXPECT_THAT(e.message, HasSubstr("expected an argument")) << n;
+  }
+  // "0x" alone is a symbol; the '-' after it is then out of place.
+  const ScriptError hex = parse_err("0 read(3, ..., 0x-5) = 0\n");
+  EXPECT_EQ(hex.location.to_string(), "t.pkt:1:18");
+  EXPECT_THAT(hex.message, HasSubstr("got '-5)'"));
+  const Script s = parse_ok("0 read(3, ..., -5) = -0x10\n");
+  ASSERT_EQ(s.lines.size(), 1U);
+  const auto& call = std::get<SyscallLine>(s.lines[0].event);
+  EXPECT_EQ(call.args.at(2).number, -5);
+  EXPECT_EQ(call.result, -16);
+}
+
 TEST(Parser, UnreadableFileIsAnError) {
   auto r = parse_script_file("/nonexistent/x.pkt");
   ASSERT_TRUE(std::holds_alternative<ScriptError>(r));

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# What the sanitizers cost the fuzz targets: each target runs for SECONDS, one process, from a
+# temporary copy of its corpus, once built with ASan + UBSan (preset fuzz) and once with
+# libFuzzer alone (preset fuzz-nosan); prints libFuzzer's average exec/s for both.
+#
+#   bench/fuzz_execs.sh [--seconds N] [--targets a,b]
+#
+#   --seconds N     how long each run lasts (default 20)
+#   --targets a,b   which targets (default: every synack_fuzz_target in fuzz/CMakeLists.txt)
+#
+# Builds the two presets' fuzz targets when they are out of date. Same flags in both runs:
+# -seed=1, the target's -max_len, fuzz/<target>.dict when there is one. Exit status 2 on a usage
+# error, 3 when a build fails.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PROG=fuzz_execs.sh
+
+usage_error() {
+  echo "$PROG: $*" >&2
+  echo "Try '$PROG --help'." >&2
+  exit 2
+}
+
+seconds=20
+targets_arg=""
+while (($#)); do
+  case "$1" in
+    -h | --help)
+      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    --seconds | --targets)
+      (($# >= 2)) || usage_error "$1 needs a value"
+      if [[ "$1" == --seconds ]]; then seconds=$2; else targets_arg=$2; fi
+      shift 2
+      ;;
+    *) usage_error "unknown argument '$1'" ;;
+  esac
+done
+if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((10#$seconds == 0)); then
+  usage_error "--seconds wants a positive whole number, got '$seconds'"
+fi
+
+declare -A max_len=()
+known=()
+while read -r name len; do
+  known+=("$name")
+  max_len[$name]=$len
+done < <(awk '
+  /^[[:space:]]*synack_fuzz_target[[:space:]]*\(/ { call = ""; open = 1 }
+  open { call = call " " $0; if (index($0, ")")) { open = 0; emit(call) } }
+  function emit(c,   name, len) {
+    if (!match(c, /NAME[[:space:]]+[A-Za-z0-9_]+/)) return
+    name = substr(c, RSTART, RLENGTH); sub(/NAME[[:space:]]+/, "", name)
+    len = 4096
+    if (match(c, /MAX_LEN[[:space:]]+[0-9]+/)) { len = substr(c, RSTART, RLENGTH); sub(/MAX_LEN[[:space:]]+/, "", len) }
+    print name, len
+  }' "$ROOT/fuzz/CMakeLists.txt")
+
+targets=()
+if [[ -n "$targets_arg" ]]; then
+  IFS=, read -r -a requested <<<"$targets_arg"
+  for t in "${requested[@]}"; do
+    [[ -v "max_len[$t]" ]] || usage_error "unknown target '$t' (known: ${known[*]})"
+    targets+=("$t")
+  done
+else
+  targets=("${known[@]}")
+fi
+((${#targets[@]} > 0)) || usage_error "no targets"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-execs.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+for preset in fuzz fuzz-nosan; do
+  log="$tmp/build-$preset.log"
+  if { [[ -f "$ROOT/build/$preset/CMakeCache.txt" ]] || (cd "$ROOT" && cmake --preset "$preset") >"$log" 2>&1; } &&
+    (cd "$ROOT" && cmake --build --preset "$preset" -j2 --target "${targets[@]}") >>"$log" 2>&1; then
+    :
+  else
+    tail -n 30 "$log" >&2
+    echo "$PROG: error: building preset $preset failed" >&2
+    exit 3
+  fi
+done
+
+# One run: prints libFuzzer's stat::average_exec_per_sec.
+execs() {
+  local preset=$1 t=$2 dir="$tmp/$1-$2"
+  mkdir -p "$dir/corpus"
+  if [[ -d "$ROOT/corpus/$t" ]]; then cp -R "$ROOT/corpus/$t/." "$dir/corpus/"; fi
+  local args=(-max_total_time="$seconds" -seed=1 -max_len="${max_len[$t]}" -print_final_stats=1
+    -artifact_prefix="$dir/")
+  if [[ -f "$ROOT/fuzz/$t.dict" ]]; then args+=(-dict="$ROOT/fuzz/$t.dict"); fi
+  (cd "$dir" && "$ROOT/build/$preset/fuzz/$t" "${args[@]}" corpus) >"$dir/log" 2>&1 || true
+  local v
+  v=$(sed -nE 's/^stat::average_exec_per_sec:[[:space:]]*([0-9]+).*/\1/p' "$dir/log")
+  echo "${v:-failed}"
+}
+
+printf '%-16s %20s %20s %8s\n' target "ASan+UBSan exec/s" "no sanitizer exec/s" ratio
+for t in "${targets[@]}"; do
+  with=$(execs fuzz "$t")
+  without=$(execs fuzz-nosan "$t")
+  ratio="-"
+  if [[ "$with" =~ ^[0-9]+$ && "$without" =~ ^[0-9]+$ ]] && ((with > 0)); then
+    ratio=$(awk -v a="$without" -v b="$with" 'BEGIN { printf "%.1fx", a / b }')
+  fi
+  printf '%-16s %20s %20s %8s\n' "$t" "$with" "$without" "$ratio"
+done
+echo "($seconds s per run, single process, from the committed seeds; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
