@@ -372,15 +372,19 @@ struct Oracle::Impl {
          (c->target_syn.seen && h.seq != c->target_syn.iss))) {
       c = &tu.start_conn();  // an active open
     }
-    if (syn && h.has(f::kAck) && c != nullptr && c->live_or_maybe() && c->target_syn.seen &&
-        h.seq != c->target_syn.iss) {
-      // A SYN-ACK with a new ISN that answers the peer's latest SYN, after the handshake or
-      // while the oracle follows an older SYN of the peer: a new connection.
-      // A SYN-ACK with a new ISN answering the peer's latest SYN is a new connection, even when
-      // that SYN reuses the old ISN: the target's first connection ended unseen (its SYN-ACKs ran
-      // out, say) and a SYN-ACK of the same connection would have kept its ISN.
+    if (syn && h.has(f::kAck) && c != nullptr && c->live_or_maybe() && c->target_syn.seen) {
+      // A SYN-ACK that answers the peer's latest SYN starts a new connection when it has a new
+      // ISN (after the handshake, or after the first connection ended unseen: its SYN-ACKs ran
+      // out, say), or when that SYN had another ISN than the one the oracle follows (a SYN in
+      // the window of a passive SYN-RECEIVED sends it back to LISTEN, RFC 9293 3.10.7.4, and a
+      // clock-driven ISN generator may give the new connection the same ISN in the same tick).
       const bool answers_latest_syn = tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1;
-      if (c->synchronized() || answers_latest_syn) c = &answer_as_new_connection(s, tu, *c);
+      const bool new_isn = h.seq != c->target_syn.iss;
+      const bool other_peer_isn =
+          answers_latest_syn && c->peer_syn.seen && tu.last_peer_syn->tcp.seq != c->peer_syn.iss;
+      if ((new_isn && (c->synchronized() || answers_latest_syn)) || other_peer_isn) {
+        c = &answer_as_new_connection(s, tu, *c);
+      }
     }
     if (c == nullptr) return;
     if (c->end == End::kResetByTarget) {
@@ -928,6 +932,7 @@ struct Oracle::Impl {
     const bool syn = h.has(f::kSyn);
     if (syn && h.seq != c.peer_syn.iss) return;
     const std::int64_t start = c.peer_line.pos(h.seq);
+    const std::int64_t sent_before = c.peer_space.end();
     c.peer_space.add(start, start + s.p.segment_length());
     const std::int64_t data = start + (syn ? 1 : 0);
     if (!s.p.payload.empty()) {
@@ -939,8 +944,15 @@ struct Oracle::Impl {
         if (d.end > low) c.ambiguous.add(std::max(d.begin, low), d.end);
       }
     }
-    if (h.has(f::kFin) && !c.peer_fin) {
+    // The peer's FIN is where its stream ends, unless the peer has sent data beyond it (before
+    // or after): then the target may have taken either, and the oracle does not guess.
+    const std::int64_t fin_at = data + static_cast<std::int64_t>(s.p.payload.size());
+    if (h.has(f::kFin) && !c.peer_fin && fin_at >= sent_before - 1) {
       c.peer_fin = h.seq + (syn ? 1U : 0U) + size32(s.p.payload.size());
+    } else if (c.peer_fin && !h.has(f::kFin) && !s.p.payload.empty() &&
+               fin_at > c.peer_line.pos(*c.peer_fin) &&
+               !(c.last_ack && c.last_ack->gt(*c.peer_fin))) {
+      c.peer_fin.reset();  // (once the target has acknowledged the FIN, it took that one)
     }
     c.peer_line.advance(c.peer_space.end());
   }

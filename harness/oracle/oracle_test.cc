@@ -308,6 +308,35 @@ TEST_F(OracleTest, ZeroWindowProbesMayEndTheConnectionSilently) {
   }
 }
 
+// A FIN at a sequence number the peer has already sent data beyond is not where its stream
+// ends: the target drops it, and the connection stays open, so a later RST from the target (a
+// keep-alive timeout, say) is a teardown, not a RST without a connection (found by
+// session_fuzzer).
+TEST_F(OracleTest, AFinBehindDataAlreadySentDoesNotCloseTheConnection) {
+  passive_open();
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("abc"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 4));
+  feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 4));
+  feed(in(f::kAck, kPeerIss + 4).ack(kTargetIss + 2));
+  feed(in(f::kFin | f::kAck, kPeerIss + 1).ack(kTargetIss + 2));  // behind "abc"
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 4));           // dropped, acknowledged
+  at_ms(30'000);
+  feed(out(f::kRst | f::kAck, kTargetIss + 2).ack(kPeerIss + 4));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// A SYN in the window of a passive SYN-RECEIVED sends it back to LISTEN (RFC 9293 3.10.7.4); the
+// next SYN opens a new connection, whose SYN-ACK may carry the same ISN (a clock-driven ISN in the
+// same tick) but acknowledges the new SYN: not an ACK of unsent data (found by session_fuzzer).
+TEST_F(OracleTest, ASynAckWithTheSameIsnAnsweringAnotherPeerIsnIsANewConnection) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kSyn, kPeerIss + 500));
+  feed(in(f::kSyn, kPeerIss + 600));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 601));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // ---------------------------------------------------------------------------------------------
 // options-well-formed
 

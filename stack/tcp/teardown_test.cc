@@ -176,6 +176,22 @@ TEST_F(TimeWaitTest, OldDuplicateDataIsAcknowledgedAndDropped) {
   EXPECT_EQ(stack->unread_bytes(conn).value(), 0U);
 }
 
+// RFC 9293 3.10.5 ABORT in CLOSING, LAST-ACK or TIME-WAIT: "ok", delete the TCB, no RST (both
+// FINs have been sent; found by session_fuzzer: SO_LINGER {1, 0} and close() reset from
+// TIME-WAIT, a RST the peer's next segment had not asked for).
+TEST_F(TimeWaitTest, AbortDeletesItWithoutARst) {
+  ASSERT_TRUE(stack->abort(conn).ok());
+  expect_nothing_sent();
+  EXPECT_TRUE(stack->connections().empty());
+}
+
+TEST_F(TimeWaitTest, LingerZeroCloseDeletesItWithoutARst) {
+  ASSERT_TRUE(stack->setsockopt_linger(conn, true, 0).ok());
+  ASSERT_TRUE(stack->close(conn).ok());
+  expect_nothing_sent();
+  EXPECT_TRUE(stack->connections().empty());
+}
+
 TEST_F(TimeWaitTest, RstDoesNotAssassinateIt) {
   // RFC 1337: TIME-WAIT survives a RST (RFC 9293 would close it).
   send(seg(f::kRst, rcv));

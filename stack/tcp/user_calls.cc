@@ -270,8 +270,16 @@ void Engine::close_connection(Tcb& t, Socket* s) {
     return;
   }
   // SO_LINGER {on, 0} aborts; so does closing with unread data, which would otherwise be lost
-  // without the peer knowing (RFC 9293 3.10.4 SHLD-3, RFC 2525 2.17).
-  if ((t.options.linger_on && t.options.linger_seconds == 0) || !t.recv_buf.empty()) {
+  // without the peer knowing (RFC 9293 3.10.4 SHLD-3, RFC 2525 2.17). Once both FINs are out
+  // (CLOSING, LAST-ACK, TIME-WAIT) ABORT sends no RST and just deletes the TCB (3.10.5), and
+  // unread data no longer matters to the peer.
+  const bool abortive = t.options.linger_on && t.options.linger_seconds == 0;
+  if (in_state(t.state, State::kClosing | State::kLastAck | State::kTimeWait)) {
+    if (abortive) {
+      delete_tcb(t, 0);
+      return;
+    }
+  } else if (abortive || !t.recv_buf.empty()) {
     send_rst(t);
     delete_tcb(t, 0);
     return;
@@ -307,8 +315,13 @@ SysStatus Engine::abort(SocketId id) {
   if (Tcb* t = s->conn) {
     s->conn = nullptr;
     t->owner = -1;
-    // RFC 9293 3.10.5 ABORT: a RST unless the connection never got past SYN-SENT.
-    if (t->state != State::kSynSent) send_rst(*t);
+    // RFC 9293 3.10.5 ABORT: a RST from SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2 and
+    // CLOSE-WAIT; none from SYN-SENT (nothing to reset) nor from CLOSING, LAST-ACK and
+    // TIME-WAIT, where both FINs are out and the TCB is simply deleted.
+    if (in_state(t->state, State::kSynReceived | State::kEstablished | State::kFinWait1 |
+                               State::kFinWait2 | State::kCloseWait)) {
+      send_rst(*t);
+    }
     delete_tcb(*t, 0);
   }
   sockets_.erase(id);
