@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include "harness/oracle/oracle.h"
@@ -74,6 +75,20 @@ constexpr std::array<IntOption, kSockoptCount> kOptions = {{
     {"IPPROTO_TCP", SocketOption::kMaxSeg},
     {"IPPROTO_TCP", SocketOption::kUserTimeout},
 }};
+
+constexpr std::size_t kMaxWrite = 20000;  // Call::Op::kWrite writes arg % kMaxWrite + 1 bytes
+
+// The bytes of write() number `offset` .. offset + n of the session: script::write_byte, which
+// repeats every 26 bytes, cut from one table built once (filling byte by byte was the executor's
+// hottest loop).
+std::span<const std::uint8_t> write_data(std::size_t offset, std::size_t n) {
+  static const std::vector<std::uint8_t> kTable = [] {
+    std::vector<std::uint8_t> t(kMaxWrite + 26);
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = script::write_byte(i);
+    return t;
+  }();
+  return std::span<const std::uint8_t>(kTable).subspan(offset % 26, n);
+}
 
 class Session {
  public:
@@ -393,16 +408,15 @@ class Session {
       case Call::Op::kWrite: {
         const int fd = socket_in(c.slot);
         if (fd < 0) return;
-        const std::size_t n = c.arg % 20000 + 1;
-        data_.resize(n);
-        for (std::size_t i = 0; i < n; ++i) data_[i] = script::write_byte(written_ + i);
+        const std::size_t n = c.arg % kMaxWrite + 1;
+        const std::span<const std::uint8_t> data = write_data(written_, n);
         written_ += n;
-        auto r = stack_.write(fd, data_);
+        auto r = stack_.write(fd, data);
         log_call("write(" + fd_text + ", ..., " + std::to_string(n) +
                  ") = " + result_text(r, r.ok() ? static_cast<std::int64_t>(r.value()) : 0));
         if (r && r.value() > 0) {
           if (auto k = key_of(fd)) {
-            oracle_.on_app_write(*k, std::span(data_).first(r.value()), now_);
+            oracle_.on_app_write(*k, data.first(r.value()), now_);
             note_oracle();
           }
         }
@@ -459,7 +473,6 @@ class Session {
   std::vector<int> sockets_;
   std::uint16_t bound_port_ = kListenPort;
   std::size_t written_ = 0;
-  std::vector<std::uint8_t> data_;
 };
 
 }  // namespace

@@ -110,6 +110,11 @@ struct SynInfo {
   bool ts = false;
   bool sack_ok = false;
 
+  friend bool same_syn(const SynInfo& a, const SynInfo& b) {
+    return a.iss == b.iss && a.ws == b.ws && a.shift == b.shift && a.ts == b.ts &&
+           a.sack_ok == b.sack_ok;
+  }
+
   static SynInfo of(const TcpPacket& p) {
     SynInfo s;
     s.seen = true;
@@ -380,8 +385,10 @@ struct Oracle::Impl {
       // clock-driven ISN generator may give the new connection the same ISN in the same tick).
       const bool answers_latest_syn = tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1;
       const bool new_isn = h.seq != c->target_syn.iss;
-      const bool other_peer_isn =
-          answers_latest_syn && c->peer_syn.seen && tu.last_peer_syn->tcp.seq != c->peer_syn.iss;
+      // (A SYN that reuses the ISN with other options counts as another too: the target that
+      // went back to LISTEN answers the options of the SYN it has now.)
+      const bool other_peer_isn = answers_latest_syn && c->peer_syn.seen &&
+                                  !same_syn(SynInfo::of(*tu.last_peer_syn), c->peer_syn);
       if ((new_isn && (c->synchronized() || answers_latest_syn)) || other_peer_isn) {
         c = &answer_as_new_connection(s, tu, *c);
       }
@@ -596,6 +603,7 @@ struct Oracle::Impl {
     const wire::TcpHeader& h = s.h();
     const std::string cause = wire::format_tcp(c.challenge->cause);
     if (h.has(f::kSyn)) {
+      if (!c.challenge->strict) return;  // a SYN-ACK again from SYN-RECEIVED, perhaps
       report(invariant::kChallengeAck, s,
              "a SYN in reply to " + cause +
                  ": RFC 5961 requires a challenge ACK on the established connection");
@@ -780,9 +788,12 @@ struct Oracle::Impl {
           c->end = End::kGone;  // answered like a closed port: the connection had died silently
           return;
         }
-      } else if (!c->synchronized() && consume_answered(tu, s.p, &*c)) {
+      } else if ((!c->synchronized() || (c->target_passive && !c->target_past_syn)) &&
+                 consume_answered(tu, s.p, &*c)) {
         // RFC 9293 3.10.7.3 / 3.10.7.4: SYN-SENT and SYN-RECEIVED answer an unacceptable ACK
-        // with <SEQ=SEG.ACK><CTL=RST> and keep the connection.
+        // with <SEQ=SEG.ACK><CTL=RST> and keep the connection. A listener that has not spoken
+        // since its SYN-ACK may still be in SYN-RECEIVED although the peer's ACK completed the
+        // handshake on the wire (a full accept queue drops that ACK).
         return;
       } else if (c->target_passive && !c->target_past_syn && !c->peer_sent_cookie_ack &&
                  answers_a_failed_cookie(tu, s.p, *c)) {
@@ -865,7 +876,10 @@ struct Oracle::Impl {
     c->rtx.clear();
     c->challenge.reset();
     if (needs_challenge) {
-      c->challenge = detail::Challenge{s.p, !c->may_have_died()};
+      // Strict only when the target surely holds the connection: a listener that never spoke
+      // past its SYN-ACK may have dropped the third ACK (a full accept queue; a SYN cookie that
+      // could not be turned into a connection) and still be in SYN-RECEIVED, or have nothing.
+      c->challenge = detail::Challenge{s.p, !c->may_have_died() && c->target_past_syn};
       return;
     }
     if (!c->live_or_maybe()) return;
