@@ -80,9 +80,7 @@ const char* kind_name(Kind k) {
 bool is_app_action(Kind k) {
   return k == Kind::kWrite || k == Kind::kRead || k == Kind::kShutdown || k == Kind::kClose;
 }
-bool is_link_action(Kind k) {
-  return k >= Kind::kDeliver && k <= Kind::kDelay;
-}
+bool is_link_action(Kind k) { return k >= Kind::kDeliver && k <= Kind::kDelay; }
 
 namespace {
 
@@ -425,7 +423,7 @@ class Session {
     bool conn_closed = false;
     bool shut_wr = false;
     bool eof = false;
-    bool error = false;  // an error other than EAGAIN reached the application
+    bool error = false;         // an error other than EAGAIN reached the application
     std::size_t requested = 0;  // bytes asked to be written, accepted or not
   };
   struct Delayed {
@@ -479,8 +477,7 @@ class Session {
   void check_oracle() {
     if (oracle_.ok() || stopped_) return;
     const oracle::Violation& v = oracle_.violations().front();
-    fail("oracle " + v.invariant + ": " + v.detail + " (at " + std::to_string(v.time_us) +
-         " us)");
+    fail("oracle " + v.invariant + ": " + v.detail + " (at " + std::to_string(v.time_us) + " us)");
   }
 
   // --- the link
@@ -619,11 +616,9 @@ class Session {
   void step_to(Instant t) {
     if (t <= now_) {
       if (++steps_at_now_ > kMaxStepsAtOneInstant) {
-        fail("timer-livelock: after " + std::to_string(kMaxStepsAtOneInstant) +
-             " steps at " + std::to_string(now_us()) +
-             " us a stack still has a deadline at or before now (A " +
-             deadline_text(a_.next_deadline()) + ", B " + deadline_text(b_.next_deadline()) +
-             ")");
+        fail("timer-livelock: after " + std::to_string(kMaxStepsAtOneInstant) + " steps at " +
+             std::to_string(now_us()) + " us a stack still has a deadline at or before now (A " +
+             deadline_text(a_.next_deadline()) + ", B " + deadline_text(b_.next_deadline()) + ")");
         return;
       }
     } else {
@@ -696,10 +691,9 @@ class Session {
         active == Side::kA ? stack::Endpoint{kAddrB, kPortB} : stack::Endpoint{kAddrA, kPortA};
     const stack::SysStatus connected = cs.connect(client.conn, remote);
     log_call(active, [&] {
-      return "connect(" + std::to_string(client.conn) +
-             ", {sin_family=AF_INET, sin_port=htons(" + std::to_string(remote.port) +
-             "), sin_addr=inet_addr(\"" + dotted(remote.addr) + "\")}, 16) = " +
-             result_text(connected, "0");
+      return "connect(" + std::to_string(client.conn) + ", {sin_family=AF_INET, sin_port=htons(" +
+             std::to_string(remote.port) + "), sin_addr=inet_addr(\"" + dotted(remote.addr) +
+             "\")}, 16) = " + result_text(connected, "0");
     });
     if (!connected.ok() && connection_error(connected.error())) client.error = true;
     if (active == Side::kA) note_a_connection();
@@ -770,9 +764,10 @@ class Session {
       // A: write_byte(n) for the n-th byte asked for over the session, as the script runner
       // writes; B: the pattern at each byte's relative sequence number, as the script's peer
       // sends (harness/script/patterns.h).
-      scratch_[i] = x.side == Side::kA
-                        ? script::write_byte(x.requested + i)
-                        : script::pattern_byte(static_cast<std::uint32_t>(stream.written() + 1 + i));
+      scratch_[i] =
+          x.side == Side::kA
+              ? script::write_byte(x.requested + i)
+              : script::pattern_byte(static_cast<std::uint32_t>(stream.written() + 1 + i));
     }
     stack::Stack& s = stack_of(x.side);
     const stack::SysResult<std::size_t> r = s.write(fd, scratch_);
@@ -861,8 +856,7 @@ class Session {
       return;
     }
     const stack::SysStatus r = stack_of(x.side).close(*fd);
-    log_call(x.side,
-             [&] { return "close(" + std::to_string(*fd) + ") = " + result_text(r, "0"); });
+    log_call(x.side, [&] { return "close(" + std::to_string(*fd) + ") = " + result_text(r, "0"); });
     collect();
   }
 
@@ -904,8 +898,8 @@ class Session {
     if (x.conn < 0) {
       if (x.listener < 0 || x.listener_closed) return;
       if ((s.events(x.listener) & stack::event::kIn) == 0) return;
-    } else if ((s.events(x.conn) & (stack::event::kIn | stack::event::kErr |
-                                    stack::event::kHup)) == 0) {
+    } else if ((s.events(x.conn) & (stack::event::kIn | stack::event::kErr | stack::event::kHup)) ==
+               0) {
       return;
     }
     while (!stopped_ && app_read(x, kReadChunk)) {
@@ -967,9 +961,8 @@ class Session {
       const StreamRecord& stream = stream_from(writer);
       if (stream.read_so_far() != stream.written()) {
         fail(std::string("stream-incomplete: side ") + side_name(r.side) + " read " +
-             std::to_string(stream.read_so_far()) + " of the " +
-             std::to_string(stream.written()) + " bytes " + side_name(writer) +
-             " wrote, with the link healed and both stacks quiet");
+             std::to_string(stream.read_so_far()) + " of the " + std::to_string(stream.written()) +
+             " bytes " + side_name(writer) + " wrote, with the link healed and both stacks quiet");
         return;
       }
       // The writer's FIN follows its data (a close() with unread data would have reset).
@@ -1071,8 +1064,8 @@ std::uint16_t random_arg(Kind k, MutationRng& r) {
         case 3:
           return r.between(3000, 16384);
         default:
-          return static_cast<std::uint16_t>(
-              kMssChoices[r.below(kMssChoices.size())] % (arg_limit(k) + 1U));
+          return static_cast<std::uint16_t>(kMssChoices[r.below(kMssChoices.size())] %
+                                            (arg_limit(k) + 1U));
       }
     case Kind::kRead:
       return r.one_in(3) ? r.between(0, 100) : r.one_in(2) ? 65535 : r.between(0, 65535);

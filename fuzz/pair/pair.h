@@ -78,8 +78,8 @@ inline const char* side_name(Side s) { return s == Side::kA ? "A" : "B"; }
 inline constexpr std::size_t kHeaderSize = 5;
 // MSS values offered on SYNs: the default, RFC 9293's 536, Linux's floor of 88, and others that
 // make segment boundaries fall differently.
-inline constexpr std::array<std::uint16_t, 10> kMssChoices = {1460, 536, 88, 1000, 100,
-                                                              1200, 500, 9000, 256, 64000};
+inline constexpr std::array<std::uint16_t, 10> kMssChoices = {1460, 536, 88,   1000, 100,
+                                                              1200, 500, 9000, 256,  64000};
 // Socket buffer sizes. For A they are setsockopt(SO_RCVBUF / SO_SNDBUF) values, which the stack
 // doubles as Linux does (with floors of 2304 and 4608 bytes); for B the same doubled value is
 // its StackConfig::rcv_buf / snd_buf. 0 keeps the default (131072).
@@ -209,7 +209,7 @@ struct TestHooks {
 struct RunResult {
   std::string finding;  // empty when every oracle held
   std::size_t a_wrote = 0, b_read = 0, b_wrote = 0, a_read = 0;
-  bool excused = false;  // an error, timeout or reset excused an incomplete stream
+  bool excused = false;       // an error, timeout or reset excused an incomplete stream
   std::uint64_t packets = 0;  // packets the stacks emitted
   std::int64_t end_time_us = 0;
 };

@@ -164,13 +164,20 @@ TEST(PairSession, LossyLinkDeliversEveryByteOnceHealed) {
   h.a_connects = true;
   Program p;
   p.header = h;
-  p.actions = {{Kind::kDeliver, Side::kA},        {Kind::kDeliver, Side::kB},
-               {Kind::kDeliver, Side::kA},        {Kind::kWrite, Side::kA, 16000},
-               {Kind::kWrite, Side::kB, 9000},    {Kind::kDrop, Side::kA},
-               {Kind::kDeliver, Side::kA},        {Kind::kDrop, Side::kA},
-               {Kind::kDrop, Side::kB},           {Kind::kCorrupt, Side::kB, 300},
-               {Kind::kReorder, Side::kA},        {Kind::kDuplicate, Side::kB},
-               {Kind::kAdvanceTimer, Side::kA, 700}, {Kind::kDrop, Side::kA},
+  p.actions = {{Kind::kDeliver, Side::kA},
+               {Kind::kDeliver, Side::kB},
+               {Kind::kDeliver, Side::kA},
+               {Kind::kWrite, Side::kA, 16000},
+               {Kind::kWrite, Side::kB, 9000},
+               {Kind::kDrop, Side::kA},
+               {Kind::kDeliver, Side::kA},
+               {Kind::kDrop, Side::kA},
+               {Kind::kDrop, Side::kB},
+               {Kind::kCorrupt, Side::kB, 300},
+               {Kind::kReorder, Side::kA},
+               {Kind::kDuplicate, Side::kB},
+               {Kind::kAdvanceTimer, Side::kA, 700},
+               {Kind::kDrop, Side::kA},
                {Kind::kShutdown, Side::kA}};
   const RunResult r = run(p);
   EXPECT_EQ(r.finding, "") << describe(p);
@@ -186,11 +193,11 @@ TEST(PairSession, EverySeedRunsClean) {
     const RunResult r = run(s.program);
     EXPECT_EQ(r.finding, "") << s.name << "\n" << describe(s.program);
     EXPECT_GT(r.packets, 0U) << s.name;
-    std::printf("%-32s A wrote %6zu, B read %6zu; B wrote %6zu, A read %6zu; %s%llu packets, "
-                "%.3f s\n",
-                s.name.c_str(), r.a_wrote, r.b_read, r.b_wrote, r.a_read,
-                r.excused ? "excused, " : "", static_cast<unsigned long long>(r.packets),
-                static_cast<double>(r.end_time_us) / 1e6);
+    std::printf(
+        "%-32s A wrote %6zu, B read %6zu; B wrote %6zu, A read %6zu; %s%llu packets, "
+        "%.3f s\n",
+        s.name.c_str(), r.a_wrote, r.b_read, r.b_wrote, r.a_read, r.excused ? "excused, " : "",
+        static_cast<unsigned long long>(r.packets), static_cast<double>(r.end_time_us) / 1e6);
   }
 }
 
@@ -266,7 +273,8 @@ TEST(PairLog, PassiveSideKnobsAndBufferCalls) {
   ASSERT_GE(calls.size(), 4U);
   EXPECT_EQ(calls[0], "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3");
   EXPECT_EQ(calls[1], "setsockopt(3, SOL_SOCKET, SO_RCVBUF, [4096], 4) = 0");
-  EXPECT_EQ(calls[2], "bind(3, {sin_family=AF_INET, sin_port=htons(8080), sin_addr=INADDR_ANY}, 16) = 0");
+  EXPECT_EQ(calls[2],
+            "bind(3, {sin_family=AF_INET, sin_port=htons(8080), sin_addr=INADDR_ANY}, 16) = 0");
   EXPECT_EQ(calls[3], "listen(3, 4) = 0");
   // The heal's accept.
   EXPECT_NE(std::find(calls.begin(), calls.end(), "accept(3, ..., ...) = 4"), calls.end());
@@ -309,7 +317,8 @@ TEST(PairSeeds, WriteCorpus) {
   for (const Seed& s : seeds()) {
     const std::vector<std::uint8_t> bytes = encode(s.program);
     std::ofstream f(std::filesystem::path(dir) / s.name, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    f.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
     ASSERT_TRUE(f) << s.name;
   }
 }
