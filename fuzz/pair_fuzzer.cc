@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "fuzz/pair/pair.h"
 
@@ -16,9 +17,31 @@ extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, st
 
 namespace {
 
+// SYNACK_PAIR_KNOWN: findings already reported, as '|'-separated prefixes ("unread-data-
+// discarded|oracle rst-reply-form"). A run that ends in one of them is not a crash, so that a
+// long campaign can look past a bug that is not fixed yet. Read once: the same for every run.
+const std::vector<std::string>& known_findings() {
+  static const std::vector<std::string> known = [] {
+    std::vector<std::string> out;
+    const char* env = std::getenv("SYNACK_PAIR_KNOWN");  // NOLINT(concurrency-mt-unsafe)
+    std::string rest = env != nullptr ? env : "";
+    while (!rest.empty()) {
+      const std::size_t bar = rest.find('|');
+      if (bar != 0) out.push_back(rest.substr(0, bar));
+      if (bar == std::string::npos) break;
+      rest.erase(0, bar + 1);
+    }
+    return out;
+  }();
+  return known;
+}
+
 class AbortOnViolation : public synack::fuzz::pair::Observer {
  public:
   void violation(const std::string& finding) override {
+    for (const std::string& k : known_findings()) {
+      if (finding.starts_with(k)) return;
+    }
     std::fprintf(stderr, "pair_fuzzer: %s\n", finding.c_str());
     std::abort();
   }

@@ -19,15 +19,17 @@
 //     [1] low nibble: A's MSS choice, high nibble: B's   (kMssChoices[n % size])
 //     [2] low nibble: A's SO_RCVBUF choice, high: A's SO_SNDBUF   (kBufferChoices[n % size])
 //     [3] low nibble: B's receive buffer choice, high: B's send buffer
-//     [4] B's window scale shift: (byte + 7) % 15 (A always offers the default, 7: the stack
-//         has no knob for it)
+//     [4] B's window scale shift: (byte + 7) % 15, lowered until one scale unit is at most a
+//         quarter of B's receive buffer (A always offers the default, 7: the stack has no knob
+//         for it)
 //   actions, until the input ends (an action cut short by the end is dropped):
 //     tag byte: kind = (tag >> 1) % kKindCount, side = tag & 1 (0: A, 1: B); then the kind's
 //     argument, little-endian, of arg_bytes(kind) bytes, read modulo arg_limit(kind) + 1.
 //     For link actions `side` is the sender: A means the A->B direction.
 //
 //     kind             arg        effect
-//     kWrite           0..16384   side's app writes arg bytes (what fits is accepted)
+//     kWrite           0..8192    side's app writes arg bytes (what fits is accepted; at most
+//                                 64 KiB asked for per side over a run)
 //     kRead            0..65535   side's app reads up to arg + 1 bytes
 //     kShutdown        -          shutdown(SHUT_WR)
 //     kClose           -          close() the connection's socket, or the listener once the
