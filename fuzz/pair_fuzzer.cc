@@ -21,7 +21,7 @@ namespace {
 // discarded|oracle rst-reply-form"). A run that ends in one of them is not a crash, so that a
 // long campaign can look past a bug that is not fixed yet. Read once: the same for every run.
 const std::vector<std::string>& known_findings() {
-  static const std::vector<std::string> known = [] {
+  static const std::vector<std::string> kKnown = [] {
     std::vector<std::string> out;
     const char* env = std::getenv("SYNACK_PAIR_KNOWN");  // NOLINT(concurrency-mt-unsafe)
     std::string rest = env != nullptr ? env : "";
@@ -33,7 +33,7 @@ const std::vector<std::string>& known_findings() {
     }
     return out;
   }();
-  return known;
+  return kKnown;
 }
 
 class AbortOnViolation : public synack::fuzz::pair::Observer {

@@ -298,7 +298,7 @@ constexpr std::size_t kMaxQueue = 1024;
 // Bytes each application may ask to write over a run: enough to fill windows many times over
 // (and the smaller buffers the header offers at once), little enough to keep a run fast: the
 // oracles look at every byte, which under ASan and coverage instrumentation is most of a run.
-constexpr std::size_t kMaxWritten = 64 * 1024;
+constexpr std::size_t kMaxWritten = std::size_t{64} * 1024;
 constexpr std::size_t kReadChunk = 65536;
 // Steps taken at one instant before the clock is declared stuck: a stack whose next_deadline()
 // stays at or before `now` after advance(now) would spin a caller's event loop forever.
@@ -1029,8 +1029,8 @@ stack::StackConfig a_config(const Header& h) {
 std::vector<std::string> a_knobs(const Header& h) {
   std::vector<std::string> k;
   const stack::StackConfig d;
-  if (h.a_timestamps != d.timestamps) k.push_back("--tcp_timestamps=0");
-  if (h.a_sack != d.sack) k.push_back("--tcp_sack=0");
+  if (h.a_timestamps != d.timestamps) k.emplace_back("--tcp_timestamps=0");
+  if (h.a_sack != d.sack) k.emplace_back("--tcp_sack=0");
   if (kMssChoices[h.a_mss] != d.mss) k.push_back("--mss=" + std::to_string(kMssChoices[h.a_mss]));
   return k;
 }
