@@ -56,6 +56,17 @@
 // from deadline to deadline (at most kHealTime of virtual time). Unless an error reached an
 // application, a connection timed out or was reset, each side must then have read every byte
 // the other wrote (a side that closed its socket is excused from reading).
+//
+// Findings, each a line starting with its name (pair_fuzzer prints "pair_fuzzer: " before it):
+//   invariant <name> on A|B    a white-box invariant of either stack, with the connection
+//   oracle <name>              the black-box oracle on A's segments and calls (harness/oracle)
+//   stream-integrity           a side read a byte the other did not write there, or reached end
+//                              of stream early
+//   unread-data-discarded      a connection ended and its stack threw away bytes the
+//                              application had not read (read() then says end of stream)
+//   stream-incomplete          bytes (or a FIN) still missing once the link healed
+//   corrupt-discarded          a stack took a packet whose checksum fails
+//   timer-livelock, heal-livelock   time or the healed link never settles
 #pragma once
 
 #include <array>
