@@ -1018,6 +1018,8 @@ struct Oracle::Impl {
       const std::int64_t pos = offset + 1;
       if (c->ambiguous.contains(pos)) continue;
       const std::optional<std::uint8_t> sent = c->peer_bytes.at(pos);
+      if (sent && *sent == bytes[i]) continue;
+      // Only a violation builds its text: this loop runs once per byte read.
       const std::string where =
           "stream offset " + std::to_string(offset) + " (seq " + num(c->peer_line.seq(pos)) + ")";
       if (!sent) {
@@ -1026,13 +1028,11 @@ struct Oracle::Impl {
                    where + " was never sent by the peer");
         break;
       }
-      if (*sent != bytes[i]) {
-        report(invariant::kStreamIntegrity, k, time_us,
-               "the application read " + hex_byte(bytes[i]) + " at " + where +
-                   ", but the peer sent " + hex_byte(*sent) +
-                   " there (data must be delivered exactly once, in order)");
-        break;
-      }
+      report(invariant::kStreamIntegrity, k, time_us,
+             "the application read " + hex_byte(bytes[i]) + " at " + where +
+                 ", but the peer sent " + hex_byte(*sent) +
+                 " there (data must be delivered exactly once, in order)");
+      break;
     }
     c->read_total += static_cast<std::int64_t>(bytes.size());
     c->peer_bytes.forget_below(c->read_total + 1);
