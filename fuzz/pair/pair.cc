@@ -1082,6 +1082,17 @@ SessionLog pair_log(const std::uint8_t* data, std::size_t size) {
   log.knobs = pair::a_knobs(p.header);
   LogObserver observer(log);
   (void)pair::run(p, &observer);
+  // B's payload bytes are pattern_byte of their sequence number relative to B's ISN, which is
+  // the rendered script's --harness_isn: B's first SYN or SYN-ACK to A says what it is.
+  for (const LogEvent& e : log.events) {
+    if (e.kind != LogEvent::Kind::kInbound) continue;
+    const auto parsed = wire::parse_tcp_packet(e.packet);
+    if (parsed && parsed->tcp.has(wire::tcp_flags::kSyn) &&
+        !parsed->tcp.has(wire::tcp_flags::kRst)) {
+      log.harness_isn = parsed->tcp.seq.raw();
+      break;
+    }
+  }
   return log;
 }
 

@@ -270,6 +270,8 @@ struct Conn {
 
 struct TupleState {
   std::unique_ptr<Conn> conn;
+  // The incarnation before `conn`: the application may still be reading what it received.
+  std::unique_ptr<Conn> previous;
   // Segments sent to the target since its last segment on this tuple, oldest first: what a RST
   // from it may be answering.
   std::deque<TcpPacket> unanswered;
@@ -278,6 +280,7 @@ struct TupleState {
   std::deque<std::uint8_t> pending_written;  // written before any incarnation existed
 
   Conn& start_conn() {
+    previous = std::move(conn);
     conn = std::make_unique<Conn>();
     conn->written = std::move(pending_written);
     pending_written.clear();
@@ -1007,6 +1010,9 @@ struct Oracle::Impl {
     if (bytes.empty()) return;
     TupleState& tu = tuple(k);
     Conn* c = tu.conn.get();
+    // A SYN the target has not answered with its own SYN may have started nothing (an old
+    // duplicate that TIME-WAIT answers with an ACK): the bytes are the previous incarnation's.
+    if (c != nullptr && !c->target_syn.seen && tu.previous) c = tu.previous.get();
     if (c == nullptr || !c->peer_syn.seen) {
       report(invariant::kStreamIntegrity, k, time_us,
              "the application read " + std::to_string(bytes.size()) +

@@ -374,6 +374,21 @@ TEST_F(OracleTest, ARstToAnUnacceptableAckFromAListenerThatNeverSpokeKeepsTheCon
   }
 }
 
+// After both FINs, an old duplicate of the peer's SYN starts nothing on the target (TIME-WAIT
+// answers it with an ACK), and what the application reads afterwards is still the first
+// connection's data (found by pair_fuzzer).
+TEST_F(OracleTest, ReadsAfterAnUnansweredSynBelongToThePreviousConnection) {
+  passive_open();
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
+  feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 6));
+  feed(in(f::kFin | f::kAck, kPeerIss + 6).ack(kTargetIss + 2));
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 7));
+  feed(in(f::kSyn, kPeerIss));  // an old duplicate
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 7));
+  app_reads("hello");
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // ---------------------------------------------------------------------------------------------
 // options-well-formed
 

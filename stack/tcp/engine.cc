@@ -89,6 +89,9 @@ void Engine::delete_tcb(Tcb& t, int error_for_user) {
       s->error = error_for_user;
     } else {
       s->eof = true;
+      if (!t.read_shutdown && !t.recv_buf.empty()) {
+        s->unread.append(t.recv_buf.view(0, t.recv_buf.size()));
+      }
     }
   }
   conns_.erase(t.tuple);  // destroys t; its timer entry goes stale

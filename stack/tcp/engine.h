@@ -193,6 +193,9 @@ struct Socket {
   bool was_connected = false;  // a connection existed and is gone: reads/writes report why
   int error = 0;               // SO_ERROR: pending asynchronous error
   bool eof = false;            // the connection ended cleanly: read() returns 0
+  // What the connection had received and the application not yet read when it ended cleanly:
+  // acknowledged to the peer, so still the application's to read (as on Linux).
+  ByteQueue unread;
 };
 
 class Engine {

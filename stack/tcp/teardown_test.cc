@@ -179,6 +179,24 @@ TEST_F(TimeWaitTest, OldDuplicateDataIsAcknowledgedAndDropped) {
 // RFC 9293 3.10.5 ABORT in CLOSING, LAST-ACK or TIME-WAIT: "ok", delete the TCB, no RST (both
 // FINs have been sent; found by session_fuzzer: SO_LINGER {1, 0} and close() reset from
 // TIME-WAIT, a RST the peer's next segment had not asked for).
+// Data the peer sent and this stack acknowledged stays readable when the connection then ends
+// cleanly (TIME-WAIT runs out, or LAST-ACK's FIN is acknowledged) while the application still
+// holds the socket, as on Linux: the peer was told it arrived (found by pair_fuzzer: read()
+// returned 0 and the bytes were gone).
+TEST_F(EstablishedTest, UnreadDataOutlivesACleanEnd) {
+  ASSERT_TRUE(stack->shutdown(conn, Shutdown::kWrite).ok());
+  EXPECT_EQ(sent_one().flags, f::kFin | f::kAck);
+  send(seg(f::kFin | f::kAck | f::kPsh, rcv, snd + 1, "hello"));
+  EXPECT_EQ(sent_one().ack.value(), rcv + 6);
+  ASSERT_EQ(state_of(conn), State::kTimeWait);
+  fire_next_timer();  // 2*MSL
+  ASSERT_TRUE(stack->connections().empty());
+  EXPECT_EQ(stack->unread_bytes(conn).value(), 5U);
+  EXPECT_EQ(stack->read(conn, 3).value(), bytes("hel"));
+  EXPECT_EQ(stack->read(conn, 100).value(), bytes("lo"));
+  EXPECT_TRUE(stack->read(conn, 100).value().empty());  // then the end of the stream
+}
+
 TEST_F(TimeWaitTest, AbortDeletesItWithoutARst) {
   ASSERT_TRUE(stack->abort(conn).ok());
   expect_nothing_sent();

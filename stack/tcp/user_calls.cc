@@ -172,6 +172,13 @@ SysResult<std::vector<std::uint8_t>> Engine::read(SocketId id, std::size_t max) 
   if (s == nullptr) return err(EBADF);
   if (s->listener) return err(ENOTCONN);
   Tcb* t = s->conn;
+  if (t == nullptr && !s->unread.empty()) {
+    const std::size_t n = std::min(max, s->unread.size());
+    const auto front = s->unread.view(0, n);
+    std::vector<std::uint8_t> out(front.begin(), front.end());
+    s->unread.consume(n);
+    return out;
+  }
   if (t == nullptr) {
     if (!s->was_connected) return err(ENOTCONN);
     if (s->error != 0) return err(std::exchange(s->error, 0));  // once, then end of stream
@@ -483,7 +490,7 @@ SysResult<std::size_t> Engine::unread_bytes(SocketId id) const {
   const Socket* s = sock(id);
   if (s == nullptr) return err(EBADF);
   if (s->listener) return err(EINVAL);
-  return s->conn != nullptr ? s->conn->recv_buf.size() : 0;
+  return s->conn != nullptr ? s->conn->recv_buf.size() : s->unread.size();
 }
 
 SysResult<std::size_t> Engine::unsent_bytes(SocketId id) const {
