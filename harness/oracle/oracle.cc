@@ -110,9 +110,15 @@ struct SynInfo {
   bool ts = false;
   bool sack_ok = false;
 
-  friend bool same_syn(const SynInfo& a, const SynInfo& b) {
-    return a.iss == b.iss && a.ws == b.ws && a.shift == b.shift && a.ts == b.ts &&
-           a.sack_ok == b.sack_ok;
+  // Another SYN with the same ISN: an option either carried is allowed (the shift of the first
+  // that had one stands).
+  void merge_options(const SynInfo& again) {
+    ts = ts || again.ts;
+    sack_ok = sack_ok || again.sack_ok;
+    if (!ws && again.ws) {
+      ws = true;
+      shift = again.shift;
+    }
   }
 
   static SynInfo of(const TcpPacket& p) {
@@ -272,6 +278,10 @@ struct TupleState {
   std::unique_ptr<Conn> conn;
   // The incarnation before `conn`: the application may still be reading what it received.
   std::unique_ptr<Conn> previous;
+  // The ISNs of the latest SYN-ACKs the target sent here (SYN cookies: one per SYN).
+  std::deque<Seq> target_synack_isns;
+  // The target has sent segments here while the oracle followed no connection.
+  bool target_holds_unfollowed = false;
   // Segments sent to the target since its last segment on this tuple, oldest first: what a RST
   // from it may be answering.
   std::deque<TcpPacket> unanswered;
@@ -280,6 +290,7 @@ struct TupleState {
   std::deque<std::uint8_t> pending_written;  // written before any incarnation existed
 
   Conn& start_conn() {
+    target_holds_unfollowed = false;
     previous = std::move(conn);
     conn = std::make_unique<Conn>();
     conn->written = std::move(pending_written);
@@ -388,10 +399,8 @@ struct Oracle::Impl {
       // clock-driven ISN generator may give the new connection the same ISN in the same tick).
       const bool answers_latest_syn = tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1;
       const bool new_isn = h.seq != c->target_syn.iss;
-      // (A SYN that reuses the ISN with other options counts as another too: the target that
-      // went back to LISTEN answers the options of the SYN it has now.)
-      const bool other_peer_isn = answers_latest_syn && c->peer_syn.seen &&
-                                  !same_syn(SynInfo::of(*tu.last_peer_syn), c->peer_syn);
+      const bool other_peer_isn =
+          answers_latest_syn && c->peer_syn.seen && tu.last_peer_syn->tcp.seq != c->peer_syn.iss;
       if ((new_isn && (c->synchronized() || answers_latest_syn)) || other_peer_isn) {
         c = &answer_as_new_connection(s, tu, *c);
       }
@@ -404,7 +413,12 @@ struct Oracle::Impl {
       return;
     }
     if (c->end == End::kMaybeResetByPeer && !syn) c->end = End::kLive;  // it survived the RST
-    if (c->end != End::kLive) return;
+    if (c->end != End::kLive) {
+      // The target talks on a tuple where the oracle follows no connection: it holds one the
+      // oracle could not follow (say a SYN cookie's ACK came long after the peer's RST).
+      tu.target_holds_unfollowed = true;
+      return;
+    }
     if (syn) {
       if (!c->target_syn.seen || (h.seq != c->target_syn.iss && !c->synchronized())) {
         c->start_target(s.p);  // the target's SYN (passive: its SYN-ACK), or a new ISN
@@ -413,6 +427,20 @@ struct Oracle::Impl {
       }
     }
     if (!c->target_syn.seen) return;  // not a connection the oracle can follow
+    if (syn && h.has(f::kAck)) {
+      tu.target_synack_isns.push_back(h.seq);
+      if (tu.target_synack_isns.size() > 8) tu.target_synack_isns.pop_front();
+    }
+    if (!syn && c->target_passive && !c->target_past_syn && h.seq != c->target_syn.iss + 1 &&
+        std::find(tu.target_synack_isns.begin(), tu.target_synack_isns.end(), h.seq - 1) !=
+            tu.target_synack_isns.end()) {
+      // The target's first word after its SYN-ACK comes from a sequence number that SYN-ACK did
+      // not set up: it completed another of the peer's SYNs (SYN cookies answer each SYN
+      // statelessly, RFC 4987 3.6, and the ACK of an earlier cookie opens that connection).
+      // The oracle cannot tell which, so it follows this 4-tuple again from the next SYN.
+      c->end = End::kGone;
+      return;
+    }
     if (!syn) c->target_past_syn = true;
 
     judge_target_segment(s, *c);
@@ -815,6 +843,11 @@ struct Oracle::Impl {
 
     // The target has no connection here (none seen, reset, closed, or never past LISTEN).
     if (consume_answered(tu, s.p)) return;
+    if (tu.target_holds_unfollowed) {  // a teardown of the connection the oracle lost sight of
+      tu.target_holds_unfollowed = false;
+      tu.unanswered.clear();
+      return;
+    }
     const auto newest = std::find_if(tu.unanswered.rbegin(), tu.unanswered.rend(),
                                      [](const TcpPacket& p) { return !p.tcp.has(f::kRst); });
     if (newest != tu.unanswered.rend()) {
@@ -861,8 +894,11 @@ struct Oracle::Impl {
         needs_challenge = true;  // RFC 5961 4.2
       } else if (!c->peer_syn.seen || (h.seq != c->peer_syn.iss && !c->last_ack)) {
         c->start_peer(s.p);  // simultaneous open, or a new ISN before the target answered
-      } else if (h.seq == c->peer_syn.iss && !c->last_ack) {
-        c->peer_syn = SynInfo::of(s.p);  // a retransmission: its options are what count
+      } else if (h.seq == c->peer_syn.iss) {
+        // The same ISN again, perhaps with other options: the target may answer by the SYN it
+        // kept (the first, as Linux's request socket does) or, back in LISTEN (a SYN in the
+        // window of a passive SYN-RECEIVED), by this one. Either is allowed.
+        c->peer_syn.merge_options(SynInfo::of(s.p));
       }
       // Otherwise a SYN with another ISN after the target acknowledged the first: the target
       // keeps the first (RFC 9293 3.10.7.4 drops it as unacceptable), and so does the oracle.

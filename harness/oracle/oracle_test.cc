@@ -389,6 +389,47 @@ TEST_F(OracleTest, ReadsAfterAnUnansweredSynBelongToThePreviousConnection) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// A retransmitted SYN without the first one's timestamps: the target in SYN-RECEIVED answers by
+// the SYN it kept, timestamps included (found by session_fuzzer).
+TEST_F(OracleTest, ASynAckAnsweringTheFirstOfTwoSynsWithTheSameIsnIsAllowed) {
+  Seg syn = in(f::kSyn, kPeerIss);
+  syn.packet().tcp.options.emplace_back(wire::OptTimestamps{100, 0});
+  feed(syn);
+  Seg synack = out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1);
+  synack.packet().tcp.options.emplace_back(wire::OptTimestamps{7, 100});
+  feed(synack);
+  feed(in(f::kSyn, kPeerIss));  // again, without timestamps
+  feed(synack);
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// With SYN cookies each SYN gets its own SYN-ACK and no state; the ACK of an earlier cookie
+// opens that connection, and the target's segments then come from the earlier SYN-ACK's ISN.
+// The oracle, following the latest SYN, stops judging the tuple rather than guess (found by
+// session_fuzzer: an ACK of the earlier SYN's data read as covering unsent data).
+TEST_F(OracleTest, ATargetSpeakingFromAnotherCookieIsNotJudgedAgainstTheLatestSyn) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kSyn, kPeerIss + 50000));
+  feed(out(f::kSyn | f::kAck, kTargetIss + 900).ack(kPeerIss + 50001));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("first cookie"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 13));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// A connection the oracle lost (the peer reset what it followed; a SYN cookie's late ACK opened
+// another on the target) shows itself by the target's segments; the RST that ends it, a
+// keep-alive timeout say, answers nothing and is no violation (found by session_fuzzer).
+TEST_F(OracleTest, ARstEndingAConnectionTheOracleLostSightOfIsATeardown) {
+  passive_open();
+  feed(in(f::kRst, kPeerIss + 1));  // the oracle's connection ends here
+  at_ms(60'000);
+  feed(out(f::kAck, kTargetIss).ack(kPeerIss + 1));  // keep-alive probes of another one
+  feed(out(f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // ---------------------------------------------------------------------------------------------
 // options-well-formed
 
