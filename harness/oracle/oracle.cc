@@ -163,6 +163,9 @@ enum class End {
                       // peer, or answered the peer like a closed port
   kMaybeResetByPeer,  // it may have: until the target shows it still has the connection
                       // (any segment but a RST or SYN), its RSTs and SYNs are not judged
+  kResetMaybeCookie,  // a listener that never spoke past its SYN-ACK reset the connection as
+                      // the peer's ACK arrived (a full accept queue with abort_on_overflow);
+                      // if that SYN-ACK was a SYN cookie, a later ACK may open it after all
 };
 
 // A peer segment that requires a challenge ACK (RFC 5961 3.2, 4.2).
@@ -406,7 +409,7 @@ struct Oracle::Impl {
       }
     }
     if (c == nullptr) return;
-    if (c->end == End::kResetByTarget) {
+    if (c->end == End::kResetByTarget || c->end == End::kResetMaybeCookie) {
       report(invariant::kNothingAfterRst, s,
              "the target reset this connection; only a new SYN, or a RST answering a later "
              "segment, may follow on this 4-tuple");
@@ -836,7 +839,10 @@ struct Oracle::Impl {
         // RST says the target used a cookie, and the connection is not over for the oracle.
         return;
       }
-      c->end = End::kResetByTarget;  // a teardown (the form of an abort is not judged)
+      // A teardown (the form of an abort is not judged).
+      c->end = c->target_passive && !c->target_past_syn && consume_answered(tu, s.p)
+                   ? End::kResetMaybeCookie
+                   : End::kResetByTarget;
       tu.unanswered.clear();
       return;
     }
@@ -855,7 +861,8 @@ struct Oracle::Impl {
     } else if (!tu.unanswered.empty()) {
       report(invariant::kRstReplyForm, s,
              "a RST must never answer a RST (" + wire::format_tcp(tu.unanswered.back()) + ")");
-    } else if (c != nullptr && c->end == End::kResetByTarget) {
+    } else if (c != nullptr &&
+               (c->end == End::kResetByTarget || c->end == End::kResetMaybeCookie)) {
       report(invariant::kNothingAfterRst, s,
              "the target already reset this connection, and no segment has arrived since that "
              "this RST could answer");
@@ -882,6 +889,9 @@ struct Oracle::Impl {
     if (c != nullptr && !syn && h.has(f::kAck) && !h.has(f::kRst) && c->peer_syn.seen &&
         c->target_syn.seen && h.seq == c->peer_syn.iss + 1 && h.ack == c->target_syn.iss + 1) {
       c->peer_sent_cookie_ack = true;
+      // After an overflow RST, this ACK may open the connection with the SYN cookie it returns
+      // (RFC 4987 3.6): the oracle follows it as live again.
+      if (c->end == End::kResetMaybeCookie) c->end = End::kLive;
     }
     bool needs_challenge = false;
     if (syn && !h.has(f::kAck)) {

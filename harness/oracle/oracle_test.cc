@@ -430,6 +430,18 @@ TEST_F(OracleTest, ARstEndingAConnectionTheOracleLostSightOfIsATeardown) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// A listener with a full accept queue and tcp_abort_on_overflow resets as the third ACK
+// arrives; if its SYN-ACK was a SYN cookie, the ACK sent again later (the queue has room now)
+// opens the connection after all, and the target's segments continue from its ISN + 1 (found
+// by session_fuzzer). A SYN-ACK again would still be a violation (NothingAfterRstInSynReceived).
+TEST_F(OracleTest, ACookieAckMayOpenTheConnectionAfterAnOverflowRst) {
+  passive_open();
+  feed(out(f::kRst, kTargetIss + 1));
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("again"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 6));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // ---------------------------------------------------------------------------------------------
 // options-well-formed
 
