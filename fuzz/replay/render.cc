@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 
+#include "harness/wire/icmp.h"
 #include "harness/wire/pcap.h"
 #include "harness/wire/tcp.h"
 
@@ -149,7 +150,59 @@ class Renderer {
     return s;
   }
 
+  // "< icmp TYPE CODE [mtu N] [start:end(len)] [sport P]": only when the runner would build
+  // exactly these bytes from that line (runner.cc, inject_icmp).
+  bool icmp(const LogEvent& e) {
+    auto parsed = wire::parse_icmp_packet(e.packet);
+    if (!parsed) return false;
+    const wire::Bytes& body = parsed->icmp.body;
+    if (body.size() < 28) return false;
+    const std::size_t ihl = static_cast<std::size_t>(body[0] & 0x0f) * 4;
+    if (ihl != 20 || body.size() < ihl + 8) return false;
+    const std::size_t total = static_cast<std::size_t>((body[2] << 8) | body[3]);
+    if (total < ihl + wire::kTcpMinHeader) return false;
+    const auto be16 = [&](std::size_t at) {
+      return static_cast<std::uint16_t>((body[at] << 8) | body[at + 1]);
+    };
+    const std::uint16_t stack_port = be16(ihl);
+    const std::uint16_t port = be16(ihl + 2);
+    const std::uint32_t seq = (std::uint32_t{be16(ihl + 4)} << 16) | be16(ihl + 6);
+    const std::size_t length = total - ihl - wire::kTcpMinHeader;
+    const bool frag_needed = parsed->icmp.type == 3 && parsed->icmp.code == 4;
+    // The runner's packet for that line.
+    wire::Ipv4Header original;
+    original.flags = wire::kIpFlagDontFragment;
+    original.protocol = wire::kIpProtoTcp;
+    original.src = wire::Ipv4Addr{kStackAddr};
+    original.dst = wire::Ipv4Addr{kPeerAddr};
+    wire::Bytes tcp_start;
+    wire::append_be16(tcp_start, stack_port);
+    wire::append_be16(tcp_start, port);
+    wire::append_be32(tcp_start, seq);
+    wire::IcmpPacket p;
+    p.ip.src = wire::Ipv4Addr{kPeerAddr};
+    p.ip.dst = wire::Ipv4Addr{kStackAddr};
+    p.ip.flags = wire::kIpFlagDontFragment;
+    p.icmp.type = parsed->icmp.type;
+    p.icmp.code = parsed->icmp.code;
+    p.icmp.rest = frag_needed ? parsed->icmp.rest & 0xffff : 0;
+    p.icmp.body = wire::icmp_quote(original, wire::kTcpMinHeader + length, tcp_start);
+    if (wire::emit(p) != e.packet) return false;
+    const std::uint32_t start = seq - flows_[port].stack_isn.value_or(0);
+    std::string body_text =
+        "< icmp " + std::to_string(p.icmp.type) + " " + std::to_string(p.icmp.code);
+    if (frag_needed) body_text += " mtu " + std::to_string(p.icmp.rest);
+    body_text += " [" + std::to_string(start) + ":" + std::to_string(start + length) + "(" +
+                 std::to_string(length) + ")] [sport " + std::to_string(port) + "]";
+    line(e.time_us, body_text);
+    return true;
+  }
+
   void packet(const LogEvent& e, bool inbound) {
+    if (inbound && e.packet.size() > 9 && e.packet[9] == wire::kIpProtoIcmp) {
+      if (!icmp(e)) unrenderable(e, "an ICMP message the runner would not build so");
+      return;
+    }
     auto parsed = wire::parse_tcp_packet(e.packet);
     if (!parsed) {
       unrenderable(e, "not an IPv4 TCP packet synack parses: " + parsed.error().message());
@@ -191,11 +244,11 @@ class Renderer {
                        std::to_string(start) + ":" + std::to_string(start + len) + "(" +
                        std::to_string(len) + ")";
     if (p.tcp.has(tf::kAck)) body += " ack " + std::to_string(p.tcp.ack.raw() - other_isn);
+    if (p.tcp.urgent_pointer != 0 || p.tcp.has(tf::kUrg)) {
+      body += " urg " + std::to_string(p.tcp.urgent_pointer);  // (the parser wants it here)
+    }
     body += " win " + std::to_string(p.tcp.window);
     if (!p.tcp.options.empty()) body += " <" + opts + ">";
-    if (p.tcp.urgent_pointer != 0 || p.tcp.has(tf::kUrg)) {
-      body += " urg " + std::to_string(p.tcp.urgent_pointer);
-    }
     std::string attrs = "sport " + std::to_string(port);
     if (stack_addr != kStackAddr) {
       attrs += std::string(inbound ? ", dst " : ", src ") + wire::Ipv4Addr{stack_addr}.to_string();

@@ -83,6 +83,9 @@ class Converter {
     } else if (const auto* c = std::get_if<SyscallLine>(&l.event)) {
       advance_to(done);  // a blocking call: the non-blocking trace makes it when it returned
       syscall(*c);
+    } else if (const auto* m = std::get_if<script::IcmpLine>(&l.event)) {
+      advance_to(at);
+      icmp(*m);
     } else if (std::holds_alternative<script::SilenceLine>(l.event)) {
       advance_to(at);
       ++out_.lines_used;
@@ -144,6 +147,33 @@ class Converter {
       }
     }
     emit(s);
+    ++out_.lines_used;
+  }
+
+  void icmp(const script::IcmpLine& m) {
+    struct TypeCode {
+      std::uint8_t type;
+      std::uint8_t code;
+    };
+    constexpr std::array<TypeCode, 9> kKinds = {
+        {{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {11, 0}, {12, 0}, {4, 0}}};
+    const auto kind = std::find_if(kKinds.begin(), kKinds.end(), [&](const TypeCode& k) {
+      return k.type == m.type && k.code == m.code;
+    });
+    const auto flow = flow_of(m.attributes.sport.value_or(default_port_));
+    if (kind == kKinds.end() || !flow) {
+      ++out_.lines_left_out;
+      return;
+    }
+    Icmp op;
+    op.flow = *flow;
+    op.kind = static_cast<Icmp::Kind>(kind - kKinds.begin());
+    op.anchor = AckAnchor::kStackIss;
+    op.offset = static_cast<std::int32_t>(m.seq_start);
+    op.quoted_length =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(m.payload_length, kMaxPayload));
+    op.mtu = m.mtu.value_or(0);
+    emit(op);
     ++out_.lines_used;
   }
 
@@ -281,6 +311,17 @@ class Converter {
     } else if (n == "close") {
       const bool abort = linger_zero_.erase(static_cast<int>(*fd)) != 0;
       call(abort ? Call::Op::kAbort : Call::Op::kClose, *s, 0);
+    } else if (n == "getsockopt") {
+      const std::string name = symbol(c, 2);
+      const auto it = std::find(kSockoptNames.begin(), kSockoptNames.end(), name);
+      if (it != kSockoptNames.end() || name == "SO_ERROR") {
+        call(Call::Op::kGetsockopt, *s, static_cast<std::uint32_t>(it - kSockoptNames.begin()));
+      } else {
+        ++out_.lines_left_out;
+      }
+    } else if (n == "ioctl") {
+      const std::string req = symbol(c, 1);
+      call(Call::Op::kIoctl, *s, req == "SIOCINQ" || req == "FIONREAD" ? 0 : 1);
     } else {
       ++out_.lines_left_out;  // fcntl, poll, getsockopt, ioctl: observation only
     }

@@ -10,6 +10,7 @@
 #include "harness/script/patterns.h"
 #include "harness/target/stack_calls.h"
 #include "harness/wire/format.h"
+#include "harness/wire/icmp.h"
 #include "harness/wire/tcp.h"
 #include "stack/stack.h"
 
@@ -110,6 +111,8 @@ class Session {
       advance(*a);
     } else if (const auto* c = std::get_if<Call>(&op)) {
       call(*c);
+    } else if (const auto* m = std::get_if<Icmp>(&op)) {
+      icmp(*m);
     }
   }
 
@@ -287,6 +290,65 @@ class Session {
     drain();
   }
 
+  // An ICMP error about a segment the stack sent on the flow, built as the runner builds a
+  // "< icmp TYPE CODE [mtu N] [start:end(len)]" line: the quoted header is the stack's (DF,
+  // TCP, 192.168.0.1 > 192.168.0.2), with the stack's port, the harness port and the sequence
+  // number. The oracle is about TCP segments only and does not see it.
+  void icmp(const Icmp& m) {
+    struct TypeCode {
+      std::uint8_t type;
+      std::uint8_t code;
+    };
+    constexpr std::array<TypeCode, 9> kKinds = {
+        {{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {11, 0}, {12, 0}, {4, 0}}};
+    const auto port = static_cast<std::uint16_t>(kFirstPeerPort + m.flow);
+    Flow& f = flows_[m.flow];
+    const std::optional<stack::Snapshot> tcb = connection(port);
+    const std::uint32_t iss = f.stack_isn.value_or(0);
+    std::uint32_t seq = 0;
+    switch (m.anchor) {
+      case AckAnchor::kStackIss:
+        seq = iss;
+        break;
+      case AckAnchor::kSndUna:
+        seq = tcb ? tcb->snd_una.value() : iss;
+        break;
+      case AckAnchor::kSndNxt:
+        seq = tcb ? tcb->snd_nxt.value() : iss;
+        break;
+      case AckAnchor::kSndMax:
+        seq = tcb ? tcb->snd_max.value() : iss;
+        break;
+      default:
+        seq = tcb ? tcb->snd_una.value() + tcb->snd_wnd : iss;
+    }
+    seq += static_cast<std::uint32_t>(m.offset);
+    const TypeCode tc = kKinds[static_cast<std::size_t>(m.kind) % kKinds.size()];
+    wire::Ipv4Header original;
+    original.flags = wire::kIpFlagDontFragment;
+    original.protocol = wire::kIpProtoTcp;
+    original.src = wire::Ipv4Addr{kStackAddr};
+    original.dst = wire::Ipv4Addr{kPeerAddr};
+    wire::Bytes tcp_start;
+    wire::append_be16(tcp_start, f.stack_port.value_or(bound_port_));
+    wire::append_be16(tcp_start, port);
+    wire::append_be32(tcp_start, seq);
+    wire::IcmpPacket p;
+    p.ip.src = wire::Ipv4Addr{kPeerAddr};
+    p.ip.dst = wire::Ipv4Addr{kStackAddr};
+    p.ip.flags = wire::kIpFlagDontFragment;
+    p.icmp.type = tc.type;
+    p.icmp.code = tc.code;
+    const bool frag_needed = tc.type == 3 && tc.code == 4;
+    p.icmp.rest = frag_needed ? m.mtu : 0;
+    p.icmp.body = wire::icmp_quote(original, wire::kTcpMinHeader + m.quoted_length, tcp_start);
+    const std::vector<std::uint8_t> bytes = wire::emit(p);
+    ++stats_.segments_in;
+    log_packet(LogEvent::Kind::kInbound, bytes);
+    stack_.input(bytes, Instant(now_));
+    drain();
+  }
+
   void advance(const Advance& a) {
     std::int64_t target = now_;
     switch (a.kind) {
@@ -326,6 +388,39 @@ class Session {
     now_ = target;
     stack_.advance(Instant(now_));
     drain();
+  }
+
+  // The observation calls go through the inproc target's own mapping (stack_calls.h), so they
+  // answer exactly what the rendered script's line will be checked against.
+  void observe(const Call& c, int fd, const std::string& fd_text) {
+    target::SockCall sc;
+    sc.fd = fd;
+    std::string text;
+    if (c.op == Call::Op::kGetsockopt) {
+      const std::size_t which = c.arg % (kSockoptCount + 1);
+      sc.op = target::SockCall::Op::kGetsockopt;
+      sc.option = which == kSockoptCount ? "SO_ERROR" : kSockoptNames[which];
+      const char* level = which == kSockoptCount ? "SOL_SOCKET" : kOptions[which].level;
+      const target::SockResult r = target::stack_call(stack_, sc, kPeerAddr);
+      text = "getsockopt(" + fd_text + ", " + level + ", " + sc.option + ", " +
+             (r.ret == 0 ? "[" + std::to_string(r.value) + "], [4]) = 0"
+                         : "..., ...) = -1 " + errno_text(r.err));
+    } else if (c.op == Call::Op::kPoll) {
+      sc.op = target::SockCall::Op::kPoll;
+      sc.poll_events = 0x001 | 0x004 | 0x2000;  // POLLIN | POLLOUT | POLLRDHUP
+      const target::SockResult r = target::stack_call(stack_, sc, kPeerAddr);
+      text = "poll([{fd=" + fd_text +
+             ", events=POLLIN|POLLOUT|POLLRDHUP, revents=" + std::to_string(r.value) +
+             "}], 1, 0) = " + std::to_string(r.ret);
+    } else {
+      const bool inq = (c.arg & 1) == 0;
+      sc.op = inq ? target::SockCall::Op::kIoctlInq : target::SockCall::Op::kIoctlOutq;
+      const target::SockResult r = target::stack_call(stack_, sc, kPeerAddr);
+      text = "ioctl(" + fd_text + ", " + (inq ? "SIOCINQ" : "SIOCOUTQ") + ", " +
+             (r.ret == 0 ? "[" + std::to_string(r.value) + "]) = 0"
+                         : "...) = -1 " + errno_text(r.err));
+    }
+    log_call(std::move(text));
   }
 
   int socket_in(std::uint8_t slot) const {
@@ -448,6 +543,14 @@ class Session {
         auto r = stack_.setsockopt(fd, o.option, value);
         log_call("setsockopt(" + fd_text + ", " + o.level + ", " + kSockoptNames[which] + ", [" +
                  std::to_string(value) + "], 4) = " + result_text(r, 0));
+        break;
+      }
+      case Call::Op::kGetsockopt:
+      case Call::Op::kPoll:
+      case Call::Op::kIoctl: {
+        const int fd = socket_in(c.slot);
+        if (fd < 0) return;
+        observe(c, fd, fd_text);
         break;
       }
       default: {  // kAbort

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <iterator>
 
@@ -12,6 +13,7 @@ constexpr std::size_t kHeaderSize = 4;
 constexpr std::size_t kSegmentBody = 29;
 constexpr std::size_t kAdvanceBody = 5;
 constexpr std::size_t kCallBody = 6;
+constexpr std::size_t kIcmpBody = 11;
 
 class Reader {
  public:
@@ -214,22 +216,36 @@ Advance random_advance(Rng& r) {
 
 Call random_call(Rng& r) {
   Call c;
-  constexpr std::array<Call::Op, 14> kOps = {
-      Call::Op::kRead,    Call::Op::kRead,     Call::Op::kWrite,  Call::Op::kWrite,
-      Call::Op::kWrite,   Call::Op::kAccept,   Call::Op::kAccept, Call::Op::kListen,
-      Call::Op::kConnect, Call::Op::kShutdown, Call::Op::kClose,  Call::Op::kSetsockopt,
-      Call::Op::kAbort,   Call::Op::kClose};
+  constexpr std::array<Call::Op, 17> kOps = {
+      Call::Op::kRead,    Call::Op::kRead,     Call::Op::kWrite,      Call::Op::kWrite,
+      Call::Op::kWrite,   Call::Op::kAccept,   Call::Op::kAccept,     Call::Op::kListen,
+      Call::Op::kConnect, Call::Op::kShutdown, Call::Op::kClose,      Call::Op::kSetsockopt,
+      Call::Op::kAbort,   Call::Op::kClose,    Call::Op::kGetsockopt, Call::Op::kPoll,
+      Call::Op::kIoctl};
   c.op = kOps[r.below(kOps.size())];
   c.slot = static_cast<std::uint8_t>(r.below(4));
   c.arg = static_cast<std::uint32_t>(r.chance(50) ? r.below(3000) : r.next());
   return c;
 }
 
+Icmp random_icmp(Rng& r) {
+  Icmp m;
+  m.flow = static_cast<std::uint8_t>(r.chance(70) ? 0 : r.below(kFlows));
+  m.kind = enum_of<Icmp::Kind>(static_cast<std::uint8_t>(r.next()));
+  m.anchor =
+      r.chance(70) ? AckAnchor::kSndUna : enum_of<AckAnchor>(static_cast<std::uint8_t>(r.next()));
+  m.offset = r.chance(70) ? 0 : pick_offset(r);
+  m.quoted_length = static_cast<std::uint16_t>(r.chance(50) ? 0 : r.below(kMaxPayload + 1));
+  m.mtu = static_cast<std::uint16_t>(r.chance(60) ? 68 + r.below(1500) : r.next());
+  return m;
+}
+
 Op random_op(Rng& r) {
   const std::uint32_t k = r.below(100);
-  if (k < 50) return random_segment(r);
-  if (k < 75) return random_advance(r);
-  return random_call(r);
+  if (k < 48) return random_segment(r);
+  if (k < 72) return random_advance(r);
+  if (k < 95) return random_call(r);
+  return random_icmp(r);
 }
 
 void mutate_segment(Segment& s, Rng& r) {
@@ -285,6 +301,25 @@ void mutate_segment(Segment& s, Rng& r) {
 }
 
 void mutate_op(Op& op, Rng& r) {
+  if (auto* m = std::get_if<Icmp>(&op)) {
+    switch (r.below(5)) {
+      case 0:
+        m->kind = enum_of<Icmp::Kind>(static_cast<std::uint8_t>(r.next()));
+        break;
+      case 1:
+        m->anchor = enum_of<AckAnchor>(static_cast<std::uint8_t>(r.next()));
+        break;
+      case 2:
+        m->offset = r.chance(50) ? nudge(m->offset, r) : pick_offset(r);
+        break;
+      case 3:
+        m->quoted_length = static_cast<std::uint16_t>(r.below(kMaxPayload + 1));
+        break;
+      default:
+        m->mtu = static_cast<std::uint16_t>(r.chance(50) ? m->mtu + r.below(201) - 100 : r.next());
+    }
+    return;
+  }
   if (auto* s = std::get_if<Segment>(&op)) {
     mutate_segment(*s, r);
   } else if (auto* a = std::get_if<Advance>(&op)) {
@@ -374,8 +409,9 @@ const char* ack_anchor_name(AckAnchor a) {
 }
 
 const char* call_name(Call::Op op) {
-  constexpr std::array<const char*, 9> kNames = {
-      "listen", "connect", "accept", "read", "write", "shutdown", "close", "setsockopt", "abort"};
+  constexpr std::array<const char*, 12> kNames = {"listen", "connect",    "accept", "read",
+                                                  "write",  "shutdown",   "close",  "setsockopt",
+                                                  "abort",  "getsockopt", "poll",   "ioctl"};
   return kNames[static_cast<std::size_t>(op) % kNames.size()];
 }
 
@@ -432,7 +468,7 @@ Trace decode(const std::uint8_t* data, std::size_t size) {
   if (!r.has(kHeaderSize)) return t;
   t.config = decode_config(r);
   while (r.has(1) && t.ops.size() < kMaxOps) {
-    const std::uint8_t tag = r.u8() % 3;
+    const std::uint8_t tag = r.u8() % 4;
     if (tag == 0) {
       if (!r.has(kSegmentBody)) break;
       t.ops.emplace_back(decode_segment(r));
@@ -442,6 +478,16 @@ Trace decode(const std::uint8_t* data, std::size_t size) {
       a.kind = enum_of<Advance::Kind>(r.u8());
       a.amount = r.u32();
       t.ops.emplace_back(a);
+    } else if (tag == 3) {
+      if (!r.has(kIcmpBody)) break;
+      Icmp m;
+      m.flow = static_cast<std::uint8_t>(r.u8() % kFlows);
+      m.kind = enum_of<Icmp::Kind>(r.u8());
+      m.anchor = enum_of<AckAnchor>(r.u8());
+      m.offset = static_cast<std::int32_t>(r.u32());
+      m.quoted_length = static_cast<std::uint16_t>(r.u16() % (kMaxPayload + 1));
+      m.mtu = r.u16();
+      t.ops.emplace_back(m);
     } else {
       if (!r.has(kCallBody)) break;
       Call c;
@@ -471,6 +517,14 @@ std::vector<std::uint8_t> encode(const Trace& t) {
       put8(o, static_cast<std::uint8_t>(c->op));
       put8(o, c->slot);
       put32(o, c->arg);
+    } else if (const auto* m = std::get_if<Icmp>(&op)) {
+      put8(o, 3);
+      put8(o, m->flow);
+      put8(o, static_cast<std::uint8_t>(m->kind));
+      put8(o, static_cast<std::uint8_t>(m->anchor));
+      put32(o, static_cast<std::uint32_t>(m->offset));
+      put16(o, m->quoted_length);
+      put16(o, m->mtu);
     }
   }
   return o;
@@ -529,10 +583,12 @@ std::string describe(const Trace& t) {
       std::to_string(t.config.retries2) + " keepalive " + std::to_string(t.config.keepalive) + "\n";
   for (const Op& op : t.ops) {
     if (const auto* s = std::get_if<Segment>(&op)) {
-      out += "segment flow " + std::to_string(s->flow) + " flags 0x" + std::to_string(s->flags) +
-             " seq " + seq_anchor_name(s->seq_anchor) + "+" + std::to_string(s->seq_offset) +
-             " ack " + ack_anchor_name(s->ack_anchor) + "+" + std::to_string(s->ack_offset) +
-             " win " + std::to_string(s->window) + " opts " + std::to_string(s->options) + " len " +
+      char flags[8];
+      std::snprintf(flags, sizeof flags, "0x%02x", s->flags);
+      out += "segment flow " + std::to_string(s->flow) + " flags " + flags + " seq " +
+             seq_anchor_name(s->seq_anchor) + "+" + std::to_string(s->seq_offset) + " ack " +
+             ack_anchor_name(s->ack_anchor) + "+" + std::to_string(s->ack_offset) + " win " +
+             std::to_string(s->window) + " opts " + std::to_string(s->options) + " len " +
              std::to_string(s->payload_length) + (s->bad_checksum ? " bad-csum" : "") + "\n";
     } else if (const auto* a = std::get_if<Advance>(&op)) {
       constexpr std::array<const char*, 4> kKinds = {"tiny", "timer", "deadline", "huge"};
@@ -541,6 +597,11 @@ std::string describe(const Trace& t) {
     } else if (const auto* c = std::get_if<Call>(&op)) {
       out += std::string("call ") + call_name(c->op) + " slot " + std::to_string(c->slot) +
              " arg " + std::to_string(c->arg) + "\n";
+    } else if (const auto* m = std::get_if<Icmp>(&op)) {
+      out += "icmp flow " + std::to_string(m->flow) + " kind " +
+             std::to_string(static_cast<int>(m->kind)) + " quoting " + ack_anchor_name(m->anchor) +
+             "+" + std::to_string(m->offset) + " len " + std::to_string(m->quoted_length) +
+             " mtu " + std::to_string(m->mtu) + "\n";
     }
   }
   return out;

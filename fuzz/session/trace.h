@@ -10,7 +10,8 @@
 //
 // Wire form (what libFuzzer stores; little-endian):
 //   header (4 bytes): config flags, retries2, keepalive, reserved
-//   then ops, each a tag byte (tag % 3: 0 segment, 1 advance, 2 call) and a fixed-size body;
+//   then ops, each a tag byte (tag % 4: 0 segment, 1 advance, 2 call, 3 ICMP) and a fixed-size
+//   body;
 //   decoding takes any bytes (a short last op ends the trace), so plain byte mutations still
 //   give a valid trace, and encode(decode(x)) is canonical.
 #pragma once
@@ -116,6 +117,10 @@ struct Call {
     kClose,       // close(slot)
     kSetsockopt,  // setsockopt(slot, kSockoptNames[arg % kSockoptCount], sockopt_value(...))
     kAbort,       // SO_LINGER {1, 0} then close(slot): a RST
+    // Observation: what a script can ask and check.
+    kGetsockopt,  // getsockopt(slot, kSockoptNames[arg % kSockoptCount] or SO_ERROR)
+    kPoll,        // poll({slot, POLLIN|POLLOUT|POLLRDHUP}, 0)
+    kIoctl,       // ioctl(slot, SIOCINQ or SIOCOUTQ)
     kCount,
   };
   Op op = Op::kListen;
@@ -134,7 +139,32 @@ int sockopt_value(std::size_t option, std::uint32_t raw);
 // The raw value that gives `value` for `option`; nullopt when the trace cannot make it.
 std::optional<std::uint32_t> sockopt_raw(std::size_t option, int value);
 
-using Op = std::variant<Segment, Advance, Call>;
+// An ICMP error from the network about a segment the stack sent on a flow (RFC 9293 3.9.2.2,
+// RFC 5927, RFC 1191): it quotes the segment's first 8 bytes, the quoted sequence number an
+// anchor on the stack's send side plus an offset.
+struct Icmp {
+  enum class Kind : std::uint8_t {
+    kNetUnreachable,  // soft errors (RFC 1122 4.2.3.9)
+    kHostUnreachable,
+    kProtocolUnreachable,  // hard
+    kPortUnreachable,      // hard
+    kFragNeeded,           // RFC 1191: mtu
+    kSourceRouteFailed,
+    kTimeExceeded,
+    kParameterProblem,
+    kSourceQuench,  // RFC 6633: ignored
+    kCount,
+  };
+  std::uint8_t flow = 0;
+  Kind kind = Kind::kHostUnreachable;
+  AckAnchor anchor = AckAnchor::kSndUna;  // on the stack's sequence space
+  std::int32_t offset = 0;
+  std::uint16_t quoted_length = 0;  // the quoted segment's data length, % (kMaxPayload + 1)
+  std::uint16_t mtu = 0;            // kFragNeeded
+  friend bool operator==(const Icmp&, const Icmp&) = default;
+};
+
+using Op = std::variant<Segment, Advance, Call, Icmp>;
 
 struct Trace {
   Config config;
