@@ -185,8 +185,9 @@ struct Rtx {
 struct Conn {
   End end = End::kLive;
   bool target_passive = false;  // the peer's SYN came first
-  // The target has sent something other than a SYN or SYN-ACK on this connection: it holds
-  // state for it (a listener answering with SYN cookies holds none until the cookie returns).
+  // The target has sent what only a synchronized connection sends (data, a FIN, an ACK of the
+  // peer's data): it holds the connection (a listener answering with SYN cookies holds none
+  // until the cookie returns; one whose accept queue was full may still be in SYN-RECEIVED).
   bool target_past_syn = false;
   // The peer has sent an ACK a SYN cookie would check out (SEG.SEQ = its ISN + 1, SEG.ACK = the
   // target's ISN + 1): from then on the target holds the connection, cookie or not.
@@ -444,7 +445,13 @@ struct Oracle::Impl {
       c->end = End::kGone;
       return;
     }
-    if (!syn) c->target_past_syn = true;
+    // Only what SYN-RECEIVED cannot send proves the target synchronized: data, a FIN, or an ACK
+    // of the peer's data (a bare ACK with ACK = IRS + 1 also answers unacceptable segments in
+    // SYN-RECEIVED, RFC 9293 3.10.7.4).
+    if (!syn && (!s.p.payload.empty() || h.has(f::kFin) ||
+                 (h.has(f::kAck) && c->peer_syn.seen && h.ack.gt(c->peer_syn.iss + 1)))) {
+      c->target_past_syn = true;
+    }
 
     judge_target_segment(s, *c);
   }

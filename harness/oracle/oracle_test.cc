@@ -128,6 +128,12 @@ class OracleTest : public ::testing::Test {
   }
 
   // The peer connects to the target: a passive open on the target's side.
+  // The peer sends one byte and the target acknowledges it: only a synchronized connection does
+  // (the oracle's evidence that the target holds it). The peer's next sequence number is +2.
+  void synchronize() {
+    feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("x"));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 2));
+  }
   void passive_open(const std::vector<TcpOption>& peer_opts = {},
                     const std::vector<TcpOption>& target_opts = {},
                     std::uint16_t peer_win = 65535) {
@@ -257,7 +263,7 @@ TEST_F(OracleTest, ARstFromAListenerThatMayUseCookiesDoesNotEndTheConnection) {
     oracle_ = Oracle();
     feed(in(f::kSyn, kPeerIss));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
-    if (spoke) feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+    if (spoke) synchronize();  // the target ACKs data: it holds the connection
     feed(in(f::kAck, kPeerIss + 1001).ack(kTargetIss + 1).data("late"));
     feed(out(f::kRst, kTargetIss + 1));
     feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
@@ -296,8 +302,8 @@ TEST_F(OracleTest, ZeroWindowProbesMayEndTheConnectionSilently) {
   for (const bool wrote : {true, false}) {
     oracle_ = Oracle();
     at_ms(0);
-    passive_open({}, {}, 0);                               // the peer's window is zero
-    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // the target holds the connection
+    passive_open({}, {}, 0);  // the peer's window is zero
+    synchronize();            // the target ACKs data: it holds the connection
     if (wrote) app_writes("held back");
     at_ms(5'000'000);
     feed(in(f::kSyn, kPeerIss));
@@ -362,7 +368,7 @@ TEST_F(OracleTest, ARstToAnUnacceptableAckFromAListenerThatNeverSpokeKeepsTheCon
   for (const bool spoke : {false, true}) {
     oracle_ = Oracle();
     passive_open();
-    if (spoke) feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+    if (spoke) synchronize();  // the target ACKs data: it holds the connection
     feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1000));  // beyond SND.NXT
     feed(out(f::kRst, kTargetIss + 1000));
     feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
@@ -1001,7 +1007,7 @@ TEST_F(OracleTest, ChallengeAckFlagsAWrongSeq) {
 
 TEST_F(OracleTest, ChallengeAckFlagsANewConnectionInReplyToASyn) {
   passive_open();
-  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // it holds the connection
+  synchronize();  // the target ACKs data: it holds the connection
   feed(in(f::kSyn, 3000));
   feed(out(f::kSyn | f::kAck, 7000).ack(3001));  // the target tore the connection down
   EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
@@ -1014,10 +1020,10 @@ TEST_F(OracleTest, ChallengeAckFlagsANewConnectionInReplyToASyn) {
 
 TEST_F(OracleTest, ChallengeAckFlagsASynInReply) {
   passive_open();
-  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // it holds the connection
+  synchronize();  // the target ACKs data: it holds the connection
   feed(in(f::kSyn, 3000));
   feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // the old SYN-ACK again
-  EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+  EXPECT_THAT(names(), Contains(inv::kChallengeAck)) << dump();
   EXPECT_THAT(first_detail(), HasSubstr("a SYN in reply to"));
 }
 
