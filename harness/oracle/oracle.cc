@@ -286,6 +286,15 @@ struct TupleState {
   std::deque<Seq> target_synack_isns;
   // The target has sent segments here while the oracle followed no connection.
   bool target_holds_unfollowed = false;
+  // Where the target's latest ACK-bearing segment (not a SYN or RST) on this tuple stood: its
+  // sequence number, one past its end plus one (a keep-alive probe sits one below SND.NXT), and
+  // its ACK.
+  struct Word {
+    Seq seq_lo;
+    Seq seq_hi;
+    Seq ack;
+  };
+  std::optional<Word> last_target_word;
   // Segments sent to the target since its last segment on this tuple, oldest first: what a RST
   // from it may be answering.
   std::deque<TcpPacket> unanswered;
@@ -385,6 +394,9 @@ struct Oracle::Impl {
     if (h.has(f::kRst)) {
       target_rst(s, tu);
       return;
+    }
+    if (!h.has(f::kSyn) && h.has(f::kAck)) {
+      tu.last_target_word = TupleState::Word{h.seq, h.seq + s.p.segment_length() + 1, h.ack};
     }
     tu.unanswered.clear();  // the target is talking on this tuple: it has a connection
 
@@ -858,6 +870,16 @@ struct Oracle::Impl {
     if (consume_answered(tu, s.p)) return;
     if (tu.target_holds_unfollowed) {  // a teardown of the connection the oracle lost sight of
       tu.target_holds_unfollowed = false;
+      tu.unanswered.clear();
+      return;
+    }
+    // An abort in the form Linux sends (<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>) that carries on
+    // from the target's latest segment here: the teardown of a connection the target held and
+    // the oracle had lost (a keep-alive timeout after SYN cookies and resets it could not
+    // follow), not an answer to anything.
+    const wire::TcpHeader& h = s.h();
+    if (h.has(f::kAck) && tu.last_target_word && h.ack == tu.last_target_word->ack &&
+        h.seq.in_range(tu.last_target_word->seq_lo, tu.last_target_word->seq_hi)) {
       tu.unanswered.clear();
       return;
     }

@@ -448,6 +448,24 @@ TEST_F(OracleTest, ACookieAckMayOpenTheConnectionAfterAnOverflowRst) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// The abort a keep-alive timeout sends (Linux's form, RST with ACK = RCV.NXT and SEQ = SND.NXT)
+// carries on from the target's last segment on the tuple: a teardown even where the oracle had
+// lost the connection (found by session_fuzzer, after SYN cookies and peer RSTs).
+TEST_F(OracleTest, AnAbortCarryingOnFromTheTargetsLastSegmentIsATeardown) {
+  passive_open();
+  feed(in(f::kRst, kPeerIss + 1));  // the oracle stops following it here
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+  feed(out(f::kRst, kTargetIss + 1));                              // answers that ACK
+  feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // answers nothing...
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+  oracle_ = Oracle();
+  passive_open();
+  feed(out(f::kAck, kTargetIss).ack(kPeerIss + 1));  // a keep-alive probe
+  feed(in(f::kRst, kPeerIss + 1));
+  feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // ...unless it carries on
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // ---------------------------------------------------------------------------------------------
 // options-well-formed
 
