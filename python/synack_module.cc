@@ -104,6 +104,20 @@ class Harness {
     if (use_oracle_) oracle_.on_segment(oracle::Direction::kToTarget, *p, now_us());
   }
 
+  // Feeds a packet to the oracle as if it had crossed the link, without sending it.
+  void observe(const py::bytes& packet, bool from_target) {
+    const target::Bytes b = to_bytes(packet);
+    auto p = wire::parse_tcp_packet(b);
+    if (!p) {
+      throw std::invalid_argument("not a whole IPv4/TCP packet: " + p.error().message());
+    }
+    if (use_oracle_) {
+      oracle_.on_segment(
+          from_target ? oracle::Direction::kFromTarget : oracle::Direction::kToTarget, *p,
+          now_us());
+    }
+  }
+
   // The next packet from the target at or before deadline_us (harness time), as (bytes,
   // time_us); None when nothing came (the clock then reads deadline_us).
   std::optional<py::tuple> next_packet(std::int64_t deadline_us) {
@@ -353,6 +367,7 @@ PYBIND11_MODULE(_synack, m) {
       .def("now_us", &sp::Harness::now_us)
       .def("inject", &sp::Harness::inject)
       .def("next_packet", &sp::Harness::next_packet)
+      .def("observe", &sp::Harness::observe)
       .def("socket", &sp::Harness::socket)
       .def("bind", &sp::Harness::bind)
       .def("listen", &sp::Harness::listen)

@@ -245,7 +245,8 @@ class Harness:
         self._record(_IN, self._h.now_us(), raw)
         self._check_oracle()
 
-    def expect(self, timeout: float = 1.0, **fields: Any):
+    def expect(self, timeout: float = 1.0, *, ignore: Optional[Callable[[Any], bool]] = None,
+               **fields: Any):
         """Returns the next segment from the target as a Scapy IP packet (with .time), waiting up
         to `timeout` seconds (virtual on inproc), and checks it: each keyword is a field that
         must match. TCP fields: sport, dport, seq, ack, flags (a string in any order, "SA" ==
@@ -253,21 +254,27 @@ class Harness:
         shows them, or a dict such as {"MSS": 1460, "SAckOK": None} of options that must be
         there, None matching any value); IP fields: src, dst, tos, ttl, id, len, ihl, frag,
         ip_flags, ip_chksum; payload (bytes) and payload_len. A value may also be a callable,
-        true for a match. Raises ExpectationError listing every field that differed, with the
-        segment, or saying that none came."""
+        true for a match. ignore: a callable; segments it is true for are skipped (still seen
+        by the oracle and segments()), e.g. other connections' during a flood. Raises
+        ExpectationError listing every field that differed, with the segment, or saying that
+        none came."""
         self._check_fields(fields)
         timeout = self._seconds(timeout, "expect: timeout")
-        got = self._next(timeout)
-        if got is None:
-            want = _describe(fields)
-            raise ExpectationError(
-                f"expected a segment{want} within {timeout:g} s, but the target sent nothing "
-                f"(now {self.now():.6f} s)")
-        raw, time_us = got
         IP, _, _, _ = _scapy()
-        pkt = IP(raw)
-        pkt.time = time_us / 1e6
-        pkt.direction = _OUT
+        deadline_us = self._h.now_us() + int(timeout * 1e6)
+        while True:
+            got = self._next(max(0, deadline_us - self._h.now_us()) / 1e6)
+            if got is None:
+                want = _describe(fields)
+                raise ExpectationError(
+                    f"expected a segment{want} within {timeout:g} s, but the target sent "
+                    f"nothing{' else' if ignore else ''} (now {self.now():.6f} s)")
+            raw, time_us = got
+            pkt = IP(raw)
+            pkt.time = time_us / 1e6
+            pkt.direction = _OUT
+            if ignore is None or not ignore(pkt):
+                break
         diffs = _diff(pkt, fields)
         if diffs:
             raise ExpectationError(
@@ -285,6 +292,30 @@ class Harness:
             raise ExpectationError(
                 f"expected no segment for {duration:g} s, but at {got[1] / 1e6:.6f} s the target "
                 f"sent: {_summary(IP(got[0]))}")
+
+    def drain(self, seconds: float = 0) -> list:
+        """Lets `seconds` pass (see advance()) and returns every segment the target sent that
+        expect() has not consumed yet, as Scapy packets; expect() then starts afresh."""
+        self.advance(seconds)
+        IP, _, _, _ = _scapy()
+        out = []
+        while self._pending:
+            raw, time_us = self._pending.popleft()
+            p = IP(raw)
+            p.time = time_us / 1e6
+            p.direction = _OUT
+            out.append(p)
+        return out
+
+    def observe(self, pkt: Any, direction: str = _OUT) -> None:
+        """Hands a segment to the oracle as if it had crossed the link ("out": from the target,
+        "in": to it) without sending it: to judge segments captured elsewhere (a pcap read with
+        Scapy), or to check the checks. Raises OracleViolation as send() and expect() do."""
+        if direction not in (_IN, _OUT):
+            raise ValueError(f"direction must be 'in' or 'out', not {direction!r}")
+        raw = self._to_bytes(pkt, outbound=direction == _OUT)
+        self._h.observe(raw, direction == _OUT)
+        self._check_oracle()
 
     def segments(self, direction: Optional[str] = None) -> list:
         """Every segment seen so far, in order, as Scapy packets with .time (seconds) and
@@ -511,7 +542,7 @@ class Harness:
             raise ValueError(f"{what} must be a non-negative number of seconds, not {value!r}")
         return float(value)
 
-    def _to_bytes(self, pkt: Any) -> bytes:
+    def _to_bytes(self, pkt: Any, outbound: bool = False) -> bytes:
         if isinstance(pkt, (bytes, bytearray, memoryview)):
             return bytes(pkt)  # the C++ codec checks that it is a whole IPv4/TCP packet
         IP, TCP, Packet, _ = _scapy()
@@ -525,15 +556,19 @@ class Harness:
         if not pkt.haslayer(TCP) or not isinstance(pkt.payload, TCP):
             raise ValueError(f"send() takes TCP over IPv4 only; got {pkt.summary()}")
         pkt = pkt.copy()
+        # Defaults as the script language has them: the harness 192.168.0.2 port 40000, the
+        # target 192.168.0.1 port 8080 (the other way round for a segment from the target).
+        local, remote = (TARGET_ADDR, 8080), (HARNESS_ADDR, 40000)
+        src, dst = (local, remote) if outbound else (remote, local)
         if "src" not in pkt.fields:
-            pkt.src = HARNESS_ADDR
+            pkt.src = src[0]
         if "dst" not in pkt.fields:
-            pkt.dst = TARGET_ADDR
+            pkt.dst = dst[0]
         tcp = pkt[TCP]
         if "sport" not in tcp.fields:
-            tcp.sport = 40000
+            tcp.sport = src[1]
         if "dport" not in tcp.fields:
-            tcp.dport = 8080
+            tcp.dport = dst[1]
         try:
             return bytes(pkt)
         except Exception as e:  # Scapy raises struct.error, TypeError, ValueError, ...
