@@ -76,7 +76,8 @@ class Harness {
             throw std::invalid_argument("the " + target_->name() + " target does not support --" +
                                         name);
           case target::OptionStatus::kBadValue:
-            throw std::invalid_argument("bad value '" + value + "' for --" + name);
+            throw std::invalid_argument("--" + name + "=" + value + ": the " + target_->name() +
+                                        " target has no such knob or does not take that value");
         }
       }
     } catch (const agent::AgentError& e) {
