@@ -5,9 +5,6 @@
 // anything that is not a whole IPv4/TCP packet is a ValueError here, before it reaches a
 // target. Socket calls return (ret, errno, data, value) and never block; the Python side turns
 // them into values or OSError.
-#include <pybind11/pybind11.h>
-#include <pybind11/stl.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -17,6 +14,9 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "harness/agent/client.h"
 #include "harness/oracle/oracle.h"
@@ -40,7 +40,7 @@ class TargetError : public std::runtime_error {
 
 target::Bytes to_bytes(const py::bytes& b) {
   const std::string s = b;
-  return target::Bytes(s.begin(), s.end());
+  return {s.begin(), s.end()};
 }
 
 py::bytes to_py(const target::Bytes& b) {
@@ -75,9 +75,13 @@ class Harness {
           case target::OptionStatus::kUnsupported:
             throw std::invalid_argument("the " + target_->name() + " target does not support --" +
                                         name);
-          case target::OptionStatus::kBadValue:
-            throw std::invalid_argument("--" + name + "=" + value + ": the " + target_->name() +
-                                        " target has no such knob or does not take that value");
+          case target::OptionStatus::kBadValue: {
+            std::string what = "--" + name;
+            what += "=" + value;
+            what += ": the " + target_->name();
+            what += " target has no such knob or does not take that value";
+            throw std::invalid_argument(what);
+          }
         }
       }
     } catch (const agent::AgentError& e) {
@@ -153,8 +157,8 @@ class Harness {
       if (k) {
         if (c.op == target::SockCall::Op::kWrite) {
           const auto n = static_cast<std::size_t>(r.ret);
-          oracle_.on_app_write(oracle_key(*k),
-                               std::span<const std::uint8_t>(c.data.data(), std::min(n, c.data.size())));
+          oracle_.on_app_write(oracle_key(*k), std::span<const std::uint8_t>(
+                                                   c.data.data(), std::min(n, c.data.size())));
         } else {
           oracle_.on_app_read(oracle_key(*k), r.data);
         }
@@ -387,6 +391,6 @@ PYBIND11_MODULE(_synack, m) {
       .def("violation_count", &sp::Harness::violation_count)
       .def("violations", &sp::Harness::violations)
       .def("shutdown_target", &sp::Harness::shutdown_target);
-  m.def("run_script", &sp::run_script, py::arg("path"), py::arg("target"),
-        py::arg("tolerance_us"), py::arg("tolerance_percent"));
+  m.def("run_script", &sp::run_script, py::arg("path"), py::arg("target"), py::arg("tolerance_us"),
+        py::arg("tolerance_percent"));
 }

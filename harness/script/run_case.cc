@@ -51,8 +51,8 @@ std::string target_unavailable(const TargetSpec& spec) {
 }
 
 wire::Result<std::unique_ptr<target::Target>, std::string> make_target(const TargetSpec& spec,
-                                                                        link::TapLink* link,
-                                                                        std::uint64_t seed) {
+                                                                       link::TapLink* link,
+                                                                       std::uint64_t seed) {
   switch (spec.kind) {
     case TargetSpec::Kind::kInproc:
       return std::unique_ptr<target::Target>(std::make_unique<target::InprocTarget>(seed));
@@ -62,8 +62,8 @@ wire::Result<std::unique_ptr<target::Target>, std::string> make_target(const Tar
       return std::unique_ptr<target::Target>(std::move(*t));
     }
     case TargetSpec::Kind::kTap: {
-      auto t = link ? target::TapTarget::create(spec.tap, *link)
-                    : target::TapTarget::create(spec.tap);
+      auto t =
+          link ? target::TapTarget::create(spec.tap, *link) : target::TapTarget::create(spec.tap);
       if (!t) return "cannot set up the tap target: " + t.error();
       return std::unique_ptr<target::Target>(std::move(*t));
     }
