@@ -8,11 +8,41 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUILD_HINT = "build it first: cmake --preset default && cmake --build --preset default"
+
+
+def _load_synack_module() -> str:
+    """Puts the synack Python package of the build under test on sys.path and imports it;
+    returns "" or why it could not. CTest's pytest_scapy test sets SYNACK_PYTHONPATH (and,
+    for the asan preset, preloads ASan); its plain `pytest` test sets SYNACK_BIN only and never
+    loads the module (an ASan-built module cannot load without the preload). By hand, the
+    module of build/default is used when it is there."""
+    path = os.environ.get("SYNACK_PYTHONPATH")
+    if path is None:
+        if "SYNACK_BIN" in os.environ:
+            return "SYNACK_PYTHONPATH is not set (run by CTest's pytest_scapy test)"
+        path = str(ROOT / "build/default/python")
+    if not (pathlib.Path(path) / "synack").is_dir():
+        return f"no synack package in {path}; {BUILD_HINT}"
+    sys.path.insert(0, path)
+    try:
+        import synack  # noqa: F401
+    except ImportError as e:
+        if os.environ.get("SYNACK_PYTHONPATH"):
+            raise  # CTest asked for the module: failing to import it is a failure
+        return f"cannot import synack from {path}: {e}"
+    return ""
+
+
+SYNACK_MODULE_MISSING = _load_synack_module()
+if not SYNACK_MODULE_MISSING:
+    # Gives every test the synack_harness fixture and the --synack-target option.
+    pytest_plugins = ["synack.pytest_plugin"]
 
 
 def _binary(env_var: str, default: pathlib.Path) -> pathlib.Path:

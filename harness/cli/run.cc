@@ -16,11 +16,9 @@
 #include "harness/cli/known.h"
 #include "harness/report/junit.h"
 #include "harness/script/mutate.h"
-#include "harness/script/oracle_observer.h"
 #include "harness/script/parser.h"
+#include "harness/script/run_case.h"
 #include "harness/script/runner.h"
-#include "harness/target/inproc.h"
-#include "harness/target/linux.h"
 #include "harness/target/netns.h"
 #include "harness/target/tap.h"
 #include "harness/wire/pcap.h"
@@ -181,52 +179,18 @@ Outcome run_one(const std::string& path, const Options& o, std::size_t lane, lin
     if (o.tolerance_us) ro.tolerance_us = *o.tolerance_us;
     if (o.tolerance_percent) ro.tolerance_percent = *o.tolerance_percent;
     if (o.verbose) ro.trace = [&out](const std::string& s) { out.trace.push_back(s); };
+    // The same target factory and oracle as the Python module's run_script (run_case.h).
+    script::TargetSpec spec;
+    if (o.target == "tap") {
+      spec.kind = script::TargetSpec::Kind::kTap;
+      spec.tap = o.taps[lane];
+    } else {
+      spec = *script::parse_target_spec(o.target);  // checked by run_run
+    }
     auto run = [&](const script::Script& s) {
-      // The black-box oracle watches every segment of every case, whatever the script says.
-      // On real time, retransmission intervals get the runner's timing tolerance too.
-      oracle::OracleOptions oo;
-      if (o.target != "inproc") oo.rto_slack_percent = ro.tolerance_percent;
-      script::OracleObserver oracle(oo);
-      if (o.target == "tap") {
-        script::CaseResult r;
-        r.verdict = script::CaseResult::Verdict::kError;
-        auto target = target::TapTarget::create(o.taps[lane], *link);
-        if (!target) {
-          out.target_error = true;
-          r.message = "cannot set up the tap target: " + target.error();
-          return r;
-        }
-        try {
-          r = script::run_script(s, **target, ro, &oracle);
-        } catch (const agent::AgentError& e) {
-          // A dead or silent agent ends this case, not the run: the next case reconnects.
-          out.target_error = true;
-          r = script::CaseResult{};
-          r.verdict = script::CaseResult::Verdict::kError;
-          r.message = e.what();
-        }
-        if (r.verdict == script::CaseResult::Verdict::kFail && !(*target)->link_error().empty()) {
-          r.message += "\n  (tap link: " + (*target)->link_error() + ")";
-        }
-        return r;
-      }
-      if (o.target == "linux") {
-        // A fresh namespace per case (and per mutant): no sysctl or socket state leaks.
-        auto target = target::LinuxTarget::create();
-        if (!target) {
-          script::CaseResult r;
-          r.verdict = script::CaseResult::Verdict::kError;
-          r.message = "cannot set up the linux target: " + target.error();
-          return r;
-        }
-        script::CaseResult r = script::run_script(s, **target, ro, &oracle);
-        if (r.verdict == script::CaseResult::Verdict::kFail && !(*target)->link_error().empty()) {
-          r.message += "\n  (tap link: " + (*target)->link_error() + ")";
-        }
-        return r;
-      }
-      target::InprocTarget target;
-      return script::run_script(s, target, ro, &oracle);
+      script::CaseRun r = script::run_case(s, spec, ro, link);
+      if (r.target_error) out.target_error = true;
+      return r.result;
     };
     const auto& original = std::get<script::Script>(parsed);
     const double span = static_cast<double>(script::script_span_us(original)) / 1e6;

@@ -59,6 +59,46 @@ unsigned InprocTarget::poll(int fd) { return stack().events(fd); }
 
 std::optional<TcpInfo> InprocTarget::tcp_info(int fd) { return stack_tcp_info(stack(), fd); }
 
+std::optional<InprocTarget::ConnSnapshot> InprocTarget::snapshot(int fd) {
+  const auto snap = stack().snapshot(fd);
+  if (!snap) return std::nullopt;
+  ConnSnapshot out;
+  out.state = stack::state_name(snap->state);
+  auto seq = [](stack::SeqNum s) { return static_cast<std::int64_t>(s.value()); };
+  auto& v = out.values;
+  v["iss"] = seq(snap->iss);
+  v["irs"] = seq(snap->irs);
+  v["snd_una"] = seq(snap->snd_una);
+  v["snd_nxt"] = seq(snap->snd_nxt);
+  v["snd_max"] = seq(snap->snd_max);
+  v["snd_wnd"] = snap->snd_wnd;
+  v["rcv_nxt"] = seq(snap->rcv_nxt);
+  v["rcv_wnd"] = snap->rcv_wnd;
+  v["rcv_adv"] = seq(snap->rcv_adv);
+  v["snd_mss"] = snap->snd_mss;
+  v["snd_wscale"] = snap->snd_wscale;
+  v["rcv_wscale"] = snap->rcv_wscale;
+  v["send_queue"] = snap->send_queue;
+  v["recv_queue"] = snap->recv_queue;
+  v["cwnd"] = snap->cwnd;
+  v["ssthresh"] = snap->ssthresh;
+  v["rto"] = snap->rto.count();
+  if (snap->srtt) v["srtt"] = snap->srtt->count();
+  v["retransmits"] = snap->retransmits;
+  v["persist_backoff"] = snap->persist_backoff;
+  v["dupacks"] = snap->dupacks;
+  v["in_recovery"] = snap->in_recovery ? 1 : 0;
+  // Running timers: their deadlines, on the target's clock (us).
+  if (snap->rtx_deadline) v["rtx_deadline"] = snap->rtx_deadline->count();
+  if (snap->persist_deadline) v["persist_deadline"] = snap->persist_deadline->count();
+  if (snap->time_wait_deadline) v["time_wait_deadline"] = snap->time_wait_deadline->count();
+  if (snap->keepalive_deadline) v["keepalive_deadline"] = snap->keepalive_deadline->count();
+  v["segs_in"] = static_cast<std::int64_t>(snap->segs_in);
+  v["segs_out"] = static_cast<std::int64_t>(snap->segs_out);
+  v["retransmitted_segs"] = static_cast<std::int64_t>(snap->retransmitted_segs);
+  return out;
+}
+
 std::optional<ConnKey> InprocTarget::connection(int fd) { return stack_connection(stack(), fd); }
 
 }  // namespace synack::target

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 
 #include "harness/target/target.h"
@@ -36,6 +37,15 @@ class InprocTarget : public Target {
 
   // The stack, for tests that look behind the interface.
   stack::Stack& stack();
+
+  // The connection behind `fd` in the stack's RFC 9293 names (snd_una, snd_nxt, rcv_nxt, snd_wnd,
+  // rcv_wnd, cwnd and ssthresh in bytes, rto in us, ...) and its state's name ("ESTABLISHED"),
+  // for the Python module's snapshot(); nullopt when `fd` has no connection.
+  struct ConnSnapshot {
+    std::string state;
+    std::map<std::string, std::int64_t> values;
+  };
+  std::optional<ConnSnapshot> snapshot(int fd);
 
  private:
   void collect();
