@@ -8,14 +8,42 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "fuzz/session/session.h"
 #include "fuzz/session/trace.h"
 
+namespace {
+
+// SYNACK_SESSION_KNOWN: findings reported and not fixed yet, as '|'-separated substrings
+// ("nothing-after-rst:|stream-integrity:"). A run that ends in one of them is not a crash, so
+// CI's short runs still catch everything else. Read once: the same for every run.
+bool known(const std::string& finding) {
+  static const std::vector<std::string> kKnown = [] {
+    std::vector<std::string> out;
+    const char* env = std::getenv("SYNACK_SESSION_KNOWN");  // NOLINT(concurrency-mt-unsafe)
+    std::string rest = env != nullptr ? env : "";
+    while (!rest.empty()) {
+      const std::size_t bar = rest.find('|');
+      if (bar != 0) out.push_back(rest.substr(0, bar));
+      if (bar == std::string::npos) break;
+      rest.erase(0, bar + 1);
+    }
+    return out;
+  }();
+  for (const std::string& k : kKnown) {
+    if (finding.find(k) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace synack::fuzz::session;
   const std::string finding = run(decode(data, size));
-  if (!finding.empty()) {
+  if (!finding.empty() && !known(finding)) {
     std::fprintf(stderr, "session_fuzzer: %s\n", finding.c_str());
     std::abort();
   }

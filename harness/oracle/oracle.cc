@@ -1088,6 +1088,14 @@ struct Oracle::Impl {
     // A SYN the target has not answered with its own SYN may have started nothing (an old
     // duplicate that TIME-WAIT answers with an ACK): the bytes are the previous incarnation's.
     if (c != nullptr && !c->target_syn.seen && tu.previous) c = tu.previous.get();
+    // The application may also still be reading what the previous incarnation received (a
+    // socket keeps its unread data when its connection ends cleanly) while the 4-tuple has a new
+    // one: bytes the new one never had at that point, but the previous one did, are its.
+    if (c != nullptr && tu.previous && c != tu.previous.get() &&
+        !c->peer_bytes.at(c->read_total + 1) &&
+        tu.previous->peer_bytes.at(tu.previous->read_total + 1)) {
+      c = tu.previous.get();
+    }
     if (c == nullptr || !c->peer_syn.seen) {
       report(invariant::kStreamIntegrity, k, time_us,
              "the application read " + std::to_string(bytes.size()) +

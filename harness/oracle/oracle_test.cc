@@ -466,6 +466,19 @@ TEST_F(OracleTest, AnAbortCarryingOnFromTheTargetsLastSegmentIsATeardown) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// A socket keeps what it received when its connection ends; the application may read it after
+// a new connection has started on the same 4-tuple (found by pair_fuzzer).
+TEST_F(OracleTest, ReadsOfTheEndedConnectionsDataAfterANewOneStarted) {
+  passive_open();
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 6));
+  feed(in(f::kRst, kPeerIss + 6));
+  feed(in(f::kSyn, 70000));
+  feed(out(f::kSyn | f::kAck, 90000).ack(70001));
+  app_reads("hello");
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // ---------------------------------------------------------------------------------------------
 // options-well-formed
 
