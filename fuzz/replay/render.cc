@@ -159,7 +159,7 @@ class Renderer {
     if (body.size() < 28) return false;
     const std::size_t ihl = static_cast<std::size_t>(body[0] & 0x0f) * 4;
     if (ihl != 20 || body.size() < ihl + 8) return false;
-    const std::size_t total = static_cast<std::size_t>((body[2] << 8) | body[3]);
+    const auto total = static_cast<std::size_t>((body[2] << 8) | body[3]);
     if (total < ihl + wire::kTcpMinHeader) return false;
     const auto be16 = [&](std::size_t at) {
       return static_cast<std::uint16_t>((body[at] << 8) | body[at + 1]);
@@ -238,7 +238,7 @@ class Renderer {
     }
     const std::uint32_t own_isn = inbound ? log_.harness_isn : f.stack_isn.value_or(0);
     const std::uint32_t other_isn = inbound ? f.stack_isn.value_or(0) : log_.harness_isn;
-    const std::uint32_t len = static_cast<std::uint32_t>(p.payload.size());
+    const auto len = static_cast<std::uint32_t>(p.payload.size());
     const std::uint32_t start = p.tcp.seq.raw() - own_isn;
     std::string body = std::string(inbound ? "< " : "> ") + flag_letters(p.tcp.flags) + " " +
                        std::to_string(start) + ":" + std::to_string(start + len) + "(" +

@@ -1,12 +1,20 @@
 #include "fuzz/session/from_script.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <optional>
 #include <set>
 
 namespace synack::fuzz::session {
 namespace {
+
+// The leading decimal number of `text` (0 when there is none): knob values and htons(N).
+int to_int(const std::string& text) {
+  int v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
 
 using script::Arg;
 using script::Line;
@@ -31,20 +39,20 @@ class Converter {
     } else if (name == "tcp_sack") {
       c.sack = on;
     } else if (name == "tcp_syncookies") {
-      c.syncookies = static_cast<std::uint8_t>(std::clamp(std::atoi(value.c_str()), 0, 2));
+      c.syncookies = static_cast<std::uint8_t>(std::clamp(to_int(value), 0, 2));
     } else if (name == "tcp_abort_on_overflow") {
       c.abort_on_overflow = on;
     } else if (name == "tcp_slow_start_after_idle") {
       c.slow_start_after_idle = on;
     } else if (name == "tcp_retries2") {
-      c.retries2 = static_cast<std::uint8_t>(std::clamp(std::atoi(value.c_str()), 1, 15));
+      c.retries2 = static_cast<std::uint8_t>(std::clamp(to_int(value), 1, 15));
     } else if (name == "tcp_keepalive_time") {
-      c.keepalive = static_cast<std::uint8_t>(std::clamp(std::atoi(value.c_str()), 1, 120));
+      c.keepalive = static_cast<std::uint8_t>(std::clamp(to_int(value), 1, 120));
     }
   }
 
-  void emit(Op op) {
-    if (out_.trace.ops.size() < kMaxOps) out_.trace.ops.push_back(std::move(op));
+  void emit(const Op& op) {
+    if (out_.trace.ops.size() < kMaxOps) out_.trace.ops.push_back(op);
   }
 
   // Moves the trace's clock exactly to `t`: whole 1.024 ms steps, then the rest (< 1.024 ms).
@@ -67,8 +75,9 @@ class Converter {
   void line(const Line& l) {
     const TimeSpec& ts = l.time;
     std::int64_t at = prev_;
-    if (ts.kind != TimeSpec::Kind::kAny)
+    if (ts.kind != TimeSpec::Kind::kAny) {
       at = resolve(ts.start_us, ts.kind == TimeSpec::Kind::kRelative);
+    }
     std::int64_t done = at;
     if (ts.blocking_end_us) done = resolve(*ts.blocking_end_us, ts.blocking_end_relative);
     prev_ = std::max(prev_, done);
@@ -199,7 +208,7 @@ class Converter {
       if (f.name != "sin_port") continue;
       if (f.value.kind == Arg::Kind::kNumber) return static_cast<std::uint16_t>(f.value.number);
       if (!f.value.symbols.empty() && f.value.symbols[0].starts_with("htons(")) {
-        return static_cast<std::uint16_t>(std::atoi(f.value.symbols[0].c_str() + 6));
+        return static_cast<std::uint16_t>(to_int(f.value.symbols[0].substr(6)));
       }
     }
     return 8080;

@@ -112,8 +112,9 @@ int run_corpus(const std::vector<std::string_view>& args) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       for (const auto& e : fs::recursive_directory_iterator(p, ec)) {
-        if (e.is_regular_file() && e.path().extension() == ".pkt")
+        if (e.is_regular_file() && e.path().extension() == ".pkt") {
           files.push_back(e.path().string());
+        }
       }
     } else if (fs::is_regular_file(p, ec)) {
       files.push_back(p);

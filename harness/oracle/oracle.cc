@@ -841,16 +841,15 @@ struct Oracle::Impl {
           c->end = End::kGone;  // answered like a closed port: the connection had died silently
           return;
         }
-      } else if ((!c->synchronized() || (c->target_passive && !c->target_past_syn)) &&
-                 consume_answered(tu, s.p, &*c)) {
+      } else if (((!c->synchronized() || (c->target_passive && !c->target_past_syn)) &&
+                  consume_answered(tu, s.p, &*c)) ||
+                 (c->target_passive && !c->target_past_syn && !c->peer_sent_cookie_ack &&
+                  answers_a_failed_cookie(tu, s.p, *c))) {
         // RFC 9293 3.10.7.3 / 3.10.7.4: SYN-SENT and SYN-RECEIVED answer an unacceptable ACK
         // with <SEQ=SEG.ACK><CTL=RST> and keep the connection. A listener that has not spoken
         // since its SYN-ACK may still be in SYN-RECEIVED although the peer's ACK completed the
         // handshake on the wire (a full accept queue drops that ACK).
-        return;
-      } else if (c->target_passive && !c->target_past_syn && !c->peer_sent_cookie_ack &&
-                 answers_a_failed_cookie(tu, s.p, *c)) {
-        // A listener answering with SYN cookies (RFC 4987 3.6) keeps no state after its
+        // Or: a listener answering with SYN cookies (RFC 4987 3.6) keeps no state after its
         // SYN-ACK: an ACK whose SEG.SEQ is not the one the cookie was made for (the peer's
         // ISN + 1) fails the cookie check and is answered like one to a closed port,
         // <SEQ=SEG.ACK><CTL=RST>, while a later ACK with a good cookie still opens the
