@@ -6,6 +6,7 @@ The runs need the fuzz build and take a minute or more: they run when SYNACK_FUZ
 """
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -77,10 +78,12 @@ def test_short_run_merges_into_the_given_corpus_and_reports_coverage(tmp_path):
             "--corpus-dir", corpus)
     assert r.returncode == 0, r.stdout + r.stderr
     # Progress while it runs, per target.
+    # (A loaded machine prints the 10 s mark a second or two late: the count is not checked.)
     for t in ("wire_fuzzer", "script_fuzzer"):
-        assert f"[nightly-fuzz] {t}: 10/10 s, execs " in r.stdout, r.stdout
+        assert re.search(rf"\[nightly-fuzz\] {t}: 1\d/10 s, execs \d+", r.stdout), r.stdout
         assert f"[nightly-fuzz] {t}: done after" in r.stdout
-    assert "from 224 seeds and fuzz/script_fuzzer.dict" in r.stdout
+    seeds = len(seeds_before["script_fuzzer"])
+    assert f"from {seeds} seeds and fuzz/script_fuzzer.dict" in r.stdout, r.stdout
     lines = [l for l in r.stdout.splitlines() if l.startswith("coverage stack/: lines ")]
     assert len(lines) == 1, r.stdout
     assert "; stack/tcp/: lines " in lines[0] and "branches" in lines[0]
