@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/known_findings.h"
 #include "fuzz/pair/pair.h"
 
 // libFuzzer's own byte-level mutator, present only when linked with libFuzzer (the corpus
@@ -21,18 +22,8 @@ namespace {
 // discarded|oracle rst-reply-form"). A run that ends in one of them is not a crash, so that a
 // long campaign can look past a bug that is not fixed yet. Read once: the same for every run.
 const std::vector<std::string>& known_findings() {
-  static const std::vector<std::string> kKnown = [] {
-    std::vector<std::string> out;
-    const char* env = std::getenv("SYNACK_PAIR_KNOWN");  // NOLINT(concurrency-mt-unsafe)
-    std::string rest = env != nullptr ? env : "";
-    while (!rest.empty()) {
-      const std::size_t bar = rest.find('|');
-      if (bar != 0) out.push_back(rest.substr(0, bar));
-      if (bar == std::string::npos) break;
-      rest.erase(0, bar + 1);
-    }
-    return out;
-  }();
+  static const std::vector<std::string> kKnown =
+      synack::fuzz::known_findings_from_env("SYNACK_PAIR_KNOWN");
   return kKnown;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/known_findings.h"
 #include "fuzz/session/session.h"
 #include "fuzz/session/trace.h"
 
@@ -20,18 +21,8 @@ namespace {
 // ("nothing-after-rst:|stream-integrity:"). A run that ends in one of them is not a crash, so
 // CI's short runs still catch everything else. Read once: the same for every run.
 bool known(const std::string& finding) {
-  static const std::vector<std::string> kKnown = [] {
-    std::vector<std::string> out;
-    const char* env = std::getenv("SYNACK_SESSION_KNOWN");  // NOLINT(concurrency-mt-unsafe)
-    std::string rest = env != nullptr ? env : "";
-    while (!rest.empty()) {
-      const std::size_t bar = rest.find('|');
-      if (bar != 0) out.push_back(rest.substr(0, bar));
-      if (bar == std::string::npos) break;
-      rest.erase(0, bar + 1);
-    }
-    return out;
-  }();
+  static const std::vector<std::string> kKnown =
+      synack::fuzz::known_findings_from_env("SYNACK_SESSION_KNOWN");
   for (const std::string& k : kKnown) {
     if (finding.find(k) != std::string::npos) return true;
   }
