@@ -16,6 +16,9 @@ if(SYNACK_FUZZ)
   endif()
   # OSS-Fuzz and ClusterFuzzLite pass their own engine and sanitizer flags through CXXFLAGS and
   # LIB_FUZZING_ENGINE; only add ours when building standalone.
+  # Coverage feedback from the code under test only (fuzz/coverage-allowlist.txt says why). Also
+  # under OSS-Fuzz / ClusterFuzzLite, where it narrows the -fsanitize=fuzzer-no-link of CXXFLAGS.
+  add_compile_options(-fsanitize-coverage-allowlist=${PROJECT_SOURCE_DIR}/fuzz/coverage-allowlist.txt)
   if(DEFINED ENV{LIB_FUZZING_ENGINE})
     # May hold several flags (or a library path): one link argument each.
     separate_arguments(SYNACK_FUZZ_ENGINE UNIX_COMMAND "$ENV{LIB_FUZZING_ENGINE}")
@@ -26,6 +29,9 @@ if(SYNACK_FUZZ)
     set(SYNACK_FUZZ_ENGINE "-fsanitize=fuzzer")
   else()
     add_compile_options(-fsanitize=fuzzer-no-link)
+    # The programs that are not fuzz targets (the CLI, the tests) need the coverage callbacks'
+    # definitions too; with ASan the sanitizer runtime brings them.
+    add_link_options(-fsanitize=fuzzer-no-link)
     set(SYNACK_FUZZ_ENGINE "-fsanitize=fuzzer")
   endif()
 endif()

@@ -83,6 +83,8 @@ constexpr std::array<std::string_view, 12> kInvariantNames = {
 constexpr std::uint8_t kMaxWindowShift = 14;
 // Segments sent to the target that a RST may still answer (a target may answer a burst late).
 constexpr std::size_t kMaxUnanswered = 8;
+// Handshakes remembered per 4-tuple: the SYN cookies whose ACK may still open a connection.
+constexpr std::size_t kMaxHandshakes = 8;
 // Tracked retransmission candidates per connection between two peer segments.
 constexpr std::size_t kMaxRtxEntries = 4096;
 
@@ -161,8 +163,10 @@ enum class End {
   kResetByTarget,
   kGone,              // the target certainly has no connection: it accepted a RST from the
                       // peer, or answered the peer like a closed port
-  kMaybeResetByPeer,  // it may have: until the target shows it still has the connection
-                      // (any segment but a RST or SYN), its RSTs and SYNs are not judged
+  kMaybeGone,         // it may have (a peer RST it may have accepted, or a listener that
+                      // may be stateless or may still be in SYN-RECEIVED): until the target
+                      // shows it still has the connection (any segment but a RST or SYN), its
+                      // RSTs and SYNs are not judged
   kResetMaybeCookie,  // a listener that never spoke past its SYN-ACK reset the connection as
                       // the peer's ACK arrived (a full accept queue with abort_on_overflow);
                       // if that SYN-ACK was a SYN cookie, a later ACK may open it after all
@@ -192,6 +196,9 @@ struct Conn {
   // The peer has sent an ACK a SYN cookie would check out (SEG.SEQ = its ISN + 1, SEG.ACK = the
   // target's ISN + 1): from then on the target holds the connection, cookie or not.
   bool peer_sent_cookie_ack = false;
+  // The oracle follows this connection because the peer's ACK returned a SYN cookie, and the
+  // target has not spoken since: it may have opened nothing (the cookie did not check out).
+  bool cookie_unconfirmed = false;
 
   // --- What the target sends.
   SynInfo target_syn;
@@ -268,7 +275,7 @@ struct Conn {
            last_ack->gt(peer_syn.iss) && !closed();
   }
   bool both_ws() const { return target_syn.ws && peer_syn.ws; }
-  bool live_or_maybe() const { return end == End::kLive || end == End::kMaybeResetByPeer; }
+  bool live_or_maybe() const { return end == End::kLive || end == End::kMaybeGone; }
   // A timer may have ended the connection without a word: a retransmission timeout (something is
   // perhaps unacknowledged) or a FIN-WAIT-2 timeout (the target sent a FIN).
   // Data the application wrote and the peer has not acknowledged counts too: sent or not (a
@@ -282,8 +289,23 @@ struct TupleState {
   std::unique_ptr<Conn> conn;
   // The incarnation before `conn`: the application may still be reading what it received.
   std::unique_ptr<Conn> previous;
-  // The ISNs of the latest SYN-ACKs the target sent here (SYN cookies: one per SYN).
-  std::deque<Seq> target_synack_isns;
+  // The latest handshakes the target answered here: a peer SYN and the SYN-ACK that answered
+  // it, oldest first. A listener using SYN cookies (RFC 4987 3.6) keeps none of them, answers
+  // each SYN afresh, and the ACK of any of them may open a connection later.
+  struct Handshake {
+    TcpPacket syn;
+    TcpPacket synack;
+  };
+  std::deque<Handshake> handshakes;
+  // The newest handshake whose SYN-ACK had ISN `target_isn` (and whose SYN had `peer_isn`).
+  const Handshake* handshake_for(Seq target_isn, std::optional<Seq> peer_isn = {}) const {
+    for (auto it = handshakes.rbegin(); it != handshakes.rend(); ++it) {
+      if (it->synack.tcp.seq == target_isn && (!peer_isn || it->syn.tcp.seq == *peer_isn)) {
+        return &*it;
+      }
+    }
+    return nullptr;
+  }
   // The target has sent segments here while the oracle followed no connection.
   bool target_holds_unfollowed = false;
   // Where the target's latest ACK-bearing segment (not a SYN or RST) on this tuple stood: its
@@ -399,6 +421,7 @@ struct Oracle::Impl {
       tu.last_target_word = TupleState::Word{h.seq, h.seq + s.p.segment_length() + 1, h.ack};
     }
     tu.unanswered.clear();  // the target is talking on this tuple: it has a connection
+    if (tu.conn) tu.conn->cookie_unconfirmed = false;
 
     Conn* c = tu.conn.get();
     const bool syn = h.has(f::kSyn);
@@ -428,7 +451,7 @@ struct Oracle::Impl {
              "segment, may follow on this 4-tuple");
       return;
     }
-    if (c->end == End::kMaybeResetByPeer && !syn) c->end = End::kLive;  // it survived the RST
+    if (c->end == End::kMaybeGone && !syn) c->end = End::kLive;  // it survived the RST
     if (c->end != End::kLive) {
       // The target talks on a tuple where the oracle follows no connection: it holds one the
       // oracle could not follow (say a SYN cookie's ACK came long after the peer's RST).
@@ -443,19 +466,25 @@ struct Oracle::Impl {
       }
     }
     if (!c->target_syn.seen) return;  // not a connection the oracle can follow
-    if (syn && h.has(f::kAck)) {
-      tu.target_synack_isns.push_back(h.seq);
-      if (tu.target_synack_isns.size() > 8) tu.target_synack_isns.pop_front();
+    if (syn && h.has(f::kAck) && tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1) {
+      tu.handshakes.push_back(TupleState::Handshake{*tu.last_peer_syn, s.p});
+      if (tu.handshakes.size() > kMaxHandshakes) tu.handshakes.pop_front();
     }
-    if (!syn && c->target_passive && !c->target_past_syn && h.seq != c->target_syn.iss + 1 &&
-        std::find(tu.target_synack_isns.begin(), tu.target_synack_isns.end(), h.seq - 1) !=
-            tu.target_synack_isns.end()) {
-      // The target's first word after its SYN-ACK comes from a sequence number that SYN-ACK did
-      // not set up: it completed another of the peer's SYNs (SYN cookies answer each SYN
-      // statelessly, RFC 4987 3.6, and the ACK of an earlier cookie opens that connection).
-      // The oracle cannot tell which, so it follows this 4-tuple again from the next SYN.
-      c->end = End::kGone;
-      return;
+    if (!syn && c->target_passive && !c->target_past_syn && h.seq != c->target_syn.iss + 1) {
+      if (const TupleState::Handshake* hs = tu.handshake_for(h.seq - 1)) {
+        // The target's first word after its SYN-ACK comes from a sequence number that SYN-ACK
+        // did not set up: it completed another of the peer's SYNs (SYN cookies answer each SYN
+        // statelessly, RFC 4987 3.6, and the ACK of an earlier cookie opens that connection).
+        // The oracle follows that one when it knows what the peer sent on it (the same peer
+        // ISN as the connection it followed); otherwise it waits for the next SYN.
+        if (hs->syn.tcp.seq != c->peer_syn.iss || c->read_total != 0) {
+          c->end = End::kGone;
+          tu.target_holds_unfollowed = true;
+          return;
+        }
+        c = &adopt_cookie_connection(s, tu, *hs);
+        c->snd_una = c->snd_una_sure = hs->synack.tcp.seq + 1;  // its ACK was taken
+      }
     }
     // Only what SYN-RECEIVED cannot send proves the target synchronized: data, a FIN, or an ACK
     // of the peer's data (a bare ACK with ACK = IRS + 1 also answers unacceptable segments in
@@ -628,6 +657,38 @@ struct Oracle::Impl {
              "ack " + num(ack) + " is below the previous ack " + num(*c.last_ack));
     }
     if (believable && (!c.last_ack || ack.gt(*c.last_ack))) c.last_ack = ack;
+  }
+
+  // The connection the ACK of an earlier handshake's SYN cookie opens (RFC 4987 3.6): the oracle
+  // follows it from that SYN and SYN-ACK. What the peer sent on the connection followed until
+  // now carries over when both started from the same peer ISN and the application has read
+  // nothing (the same sequence space, the same bytes).
+  Conn& adopt_cookie_connection(const Seg& s, TupleState& tu, const TupleState::Handshake& hs) {
+    Conn& c = tu.start_conn();
+    c.target_passive = true;
+    c.start_peer(hs.syn);
+    Conn* before = tu.previous.get();
+    if (before != nullptr && before->peer_syn.seen && before->peer_syn.iss == hs.syn.tcp.seq &&
+        before->read_total == 0) {
+      c.peer_line = before->peer_line;
+      c.peer_space = before->peer_space;
+      c.peer_bytes = before->peer_bytes;
+      c.ambiguous = before->ambiguous;
+      c.peer_fin = before->peer_fin;
+    } else {
+      record_peer_segment(Seg{hs.syn, s.key, s.time_us}, c);
+    }
+    // The application writes to the socket of the connection the target holds; what it wrote
+    // while the oracle followed one whose target side never sent data is this one's.
+    if (before != nullptr && before->written_base == 0 && before->sent.size() == 0 &&
+        !before->snd_max.gt(before->target_syn.iss + 1)) {
+      c.written = std::move(before->written);
+      before->written.clear();
+    }
+    c.start_target(hs.synack);
+    judge_target_segment(Seg{hs.synack, s.key, s.time_us}, c);
+    c.peer_sent_cookie_ack = true;
+    return c;
   }
 
   // A SYN-ACK with a new ISN on a synchronized connection: the target answers the peer's latest
@@ -822,12 +883,33 @@ struct Oracle::Impl {
 
   void target_rst(const Seg& s, TupleState& tu) {
     Conn* c = tu.conn.get();
-    if (c != nullptr && c->end == End::kMaybeResetByPeer) {
+    if (c != nullptr && c->end == End::kMaybeGone) {
       // The target may or may not have had the connection: a teardown and a closed-port answer
       // are both fine, and either way it has none now.
       c->end = consume_answered(tu, s.p) ? End::kGone : End::kResetByTarget;
       tu.unanswered.clear();
       return;
+    }
+    if (c != nullptr && c->end == End::kLive && c->cookie_unconfirmed) {
+      // The connection a returned SYN cookie may have opened: a RST answering that ACK like a
+      // closed port says it did not; an abort of it carries on from its ISN.
+      c->cookie_unconfirmed = false;
+      if (consume_answered(tu, s.p)) {
+        c->end = End::kGone;
+        tu.unanswered.clear();
+        return;
+      }
+      if (!s.h().seq.in_range(c->snd_una_sure, c->snd_max)) {
+        const auto newest = std::find_if(tu.unanswered.rbegin(), tu.unanswered.rend(),
+                                         [](const TcpPacket& p) { return !p.tcp.has(f::kRst); });
+        report(invariant::kRstReplyForm, s,
+               newest != tu.unanswered.rend()
+                   ? expected_reply(*newest)
+                   : "a RST whose SEQ is neither SEG.ACK of a segment it answers nor SND.NXT");
+        c->end = End::kGone;
+        tu.unanswered.clear();
+        return;
+      }
     }
     if (c != nullptr && c->end == End::kLive && c->target_syn.seen && !c->closed()) {
       if (c->challenge) {
@@ -838,7 +920,11 @@ struct Oracle::Impl {
                  "a RST in reply to " + wire::format_tcp(ch.cause) +
                      ": RFC 5961 requires a challenge ACK, and the connection must survive");
         } else if (consume_answered(tu, s.p)) {
-          c->end = End::kGone;  // answered like a closed port: the connection had died silently
+          // Answered like a closed port: the connection had died silently. Unless the target
+          // is a listener that never spoke past its SYN-ACK: SYN-RECEIVED (its accept queue
+          // full, the ACK that completed the handshake dropped) answers an unacceptable ACK
+          // with the same <SEQ=SEG.ACK><CTL=RST> and keeps the connection (RFC 9293 3.10.7.4).
+          c->end = c->target_passive && !c->target_past_syn ? End::kMaybeGone : End::kGone;
           return;
         }
       } else if (((!c->synchronized() || (c->target_passive && !c->target_past_syn)) &&
@@ -914,12 +1000,32 @@ struct Oracle::Impl {
     Conn* c = tu.conn.get();
     const bool syn = h.has(f::kSyn) && !h.has(f::kRst);
     if (syn && !h.has(f::kAck)) tu.last_peer_syn = s.p;
-    if (c != nullptr && !syn && h.has(f::kAck) && !h.has(f::kRst) && c->peer_syn.seen &&
-        c->target_syn.seen && h.seq == c->peer_syn.iss + 1 && h.ack == c->target_syn.iss + 1) {
-      c->peer_sent_cookie_ack = true;
-      // After an overflow RST, this ACK may open the connection with the SYN cookie it returns
-      // (RFC 4987 3.6): the oracle follows it as live again.
-      if (c->end == End::kResetMaybeCookie) c->end = End::kLive;
+    const bool bare_ack = !syn && h.has(f::kAck) && !h.has(f::kRst);
+    const bool own_cookie_ack = bare_ack && c != nullptr && c->peer_syn.seen &&
+                                c->target_syn.seen && h.seq == c->peer_syn.iss + 1 &&
+                                h.ack == c->target_syn.iss + 1;
+    if (own_cookie_ack) c->peer_sent_cookie_ack = true;
+    // An ACK that returns the SYN cookie of a handshake on this 4-tuple may open a connection
+    // where the target holds none (RFC 4987 3.6: the cookie is all the state there is, and it
+    // stays good after a connection it opened ends): the oracle follows that connection afresh.
+    // Where the target may still hold the connection the oracle followed, it may hold either,
+    // and the oracle waits for the next SYN (unless both are the same: a listener that never
+    // spoke past that handshake's SYN-ACK).
+    const TupleState::Handshake* cookie =
+        bare_ack ? tu.handshake_for(h.ack - 1, h.seq - 1) : nullptr;
+    if (cookie != nullptr || own_cookie_ack) {
+      if (c == nullptr || c->end == End::kGone || c->end == End::kResetByTarget ||
+          c->end == End::kResetMaybeCookie) {
+        if (cookie != nullptr) {
+          c = &adopt_cookie_connection(s, tu, *cookie);
+          c->cookie_unconfirmed = true;
+        } else {
+          c->end = End::kLive;  // (a handshake older than those remembered)
+        }
+      } else if (c->end == End::kMaybeGone && !(own_cookie_ack && !c->target_past_syn)) {
+        c->end = End::kGone;
+        tu.target_holds_unfollowed = true;
+      }
     }
     bool needs_challenge = false;
     if (syn && !h.has(f::kAck)) {
@@ -943,6 +1049,13 @@ struct Oracle::Impl {
     } else if (syn && c != nullptr && c->live_or_maybe() && c->target_syn.seen) {
       if (c->established()) {
         needs_challenge = true;
+      } else if (!c->target_passive && !c->target_sent_ack && h.has(f::kAck) &&
+                 !h.ack.in_range(c->target_syn.iss + 1, c->snd_max)) {
+        // SYN-SENT discards a SYN-ACK whose ACK is unacceptable (RFC 9293 3.10.7.3, first
+        // check): its ISN and options start nothing.
+        c->rtx.clear();
+        c->challenge.reset();
+        return;
       } else if (!c->peer_syn.seen || (h.seq != c->peer_syn.iss && !c->last_ack)) {
         c->start_peer(s.p);  // the SYN-ACK of an active open
       }
@@ -959,7 +1072,12 @@ struct Oracle::Impl {
       c->challenge = detail::Challenge{s.p, !c->may_have_died() && c->target_past_syn};
       return;
     }
-    if (!c->live_or_maybe()) return;
+    if (!c->live_or_maybe()) {
+      // Still what the peer sent: a connection a SYN cookie opens later carries on from it
+      // (adopt_cookie_connection).
+      if (!h.has(f::kRst) && c->peer_syn.seen) record_peer_segment(s, *c);
+      return;
+    }
     if (h.has(f::kRst)) {
       peer_rst(s, *c);
       return;
@@ -1063,9 +1181,15 @@ struct Oracle::Impl {
     const Seq lo = *c.last_ack;
     const Seq hi = c.rcv_hi();
     if (h.seq == lo && lo == hi) {
-      c.end = End::kGone;
+      // A listener that answered with a SYN cookie (RFC 4987 3.6) holds nothing this RST could
+      // reset until the cookie's ACK returns, and the ACK may still open the connection after
+      // it; one that kept state is gone. The oracle cannot tell which answered until the target
+      // speaks again.
+      const bool maybe_stateless =
+          c.target_passive && !c.target_past_syn && !c.peer_sent_cookie_ack;
+      c.end = maybe_stateless ? End::kMaybeGone : End::kGone;
     } else if (h.seq.in_range(lo, hi)) {
-      c.end = End::kMaybeResetByPeer;
+      c.end = End::kMaybeGone;
     } else if (c.established() && c.target_window_edge && h.seq.gt(hi) &&
                h.seq.lt(*c.target_window_edge)) {
       c.challenge = detail::Challenge{s.p, true};  // a RST never answers a RST, dead or alive

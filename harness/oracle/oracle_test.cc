@@ -266,14 +266,64 @@ TEST_F(OracleTest, ARstFromAListenerThatMayUseCookiesDoesNotEndTheConnection) {
     if (spoke) synchronize();  // the target ACKs data: it holds the connection
     feed(in(f::kAck, kPeerIss + 1001).ack(kTargetIss + 1).data("late"));
     feed(out(f::kRst, kTargetIss + 1));
-    feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("hello"));
-    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 6));
+    // (After the target spoke, data from the sequence number after its "x": an ACK returning
+    // the cookie itself could open a new connection.)
+    const std::uint32_t from = kPeerIss + (spoke ? 2 : 1);
+    feed(in(f::kAck | f::kPsh, from).ack(kTargetIss + 1).data("hello"));
+    feed(out(f::kAck, kTargetIss + 1).ack(from + 5));
     if (spoke) {
       EXPECT_THAT(names(), ElementsAre(inv::kNothingAfterRst)) << dump();
     } else {
       EXPECT_THAT(names(), IsEmpty()) << dump();
     }
   }
+}
+
+// SYN-SENT discards a SYN-ACK whose ACK is unacceptable (answering it with a RST, RFC 9293
+// 3.10.7.3): the options of that SYN-ACK negotiate nothing, and the next, acceptable SYN-ACK's
+// do (found by session_fuzzer: timestamps demanded because only the discarded one had them).
+TEST_F(OracleTest, ASynAckSynSentDiscardsNegotiatesNothing) {
+  feed(out(f::kSyn, kTargetIss).ts(7, 0));
+  feed(in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 500).ts(9, 7));
+  feed(out(f::kRst, kTargetIss + 500));
+  feed(in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 1));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// A listener that answered with a SYN cookie keeps nothing a peer RST could reset, and the
+// cookie's ACK may open the connection after it: the target's abort of that connection is no
+// nothing-after-rst (found by session_fuzzer). A listener that kept state would be gone, so the
+// oracle judges neither until the target speaks again.
+TEST_F(OracleTest, APeerRstToAListenerThatMayUseCookiesMayChangeNothing) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kRst, kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));  // the cookie's ACK opens it
+  feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // and the listener closes
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  // Once the target spoke past its SYN-ACK, it holds state: the RST ends the connection, and a
+  // RST from the target then answers nothing but that RST.
+  oracle_ = Oracle();
+  passive_open();
+  synchronize();
+  feed(in(f::kRst, kPeerIss + 2));
+  feed(out(f::kRst, kTargetIss + 1));
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+}
+
+// A listener whose accept queue is full drops the ACK that completes the handshake and stays in
+// SYN-RECEIVED; a SYN with the same ISN, now without window scale, gets the SYN-ACK of the SYN it
+// kept (with window scale), as Linux's request socket answers (found by session_fuzzer).
+TEST_F(OracleTest, AListenerStillInSynReceivedAnswersAReusedIsnByTheSynItKept) {
+  feed(in(f::kSyn, kPeerIss).opt(OptWindowScale{2}));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).opt(OptWindowScale{7}));
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1));  // dropped: the queue is full
+  feed(in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss));          // unacceptable ACK: a RST, kept
+  feed(out(f::kRst, kTargetIss));
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).opt(OptWindowScale{7}));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
 // A half-open connection whose SYN-ACKs ran out ends unseen; a later SYN that reuses the old
