@@ -199,6 +199,10 @@ struct Conn {
   // The oracle follows this connection because the peer's ACK returned a SYN cookie, and the
   // target has not spoken since: it may have opened nothing (the cookie did not check out).
   bool cookie_unconfirmed = false;
+  // The oracle lost track of which connection the target holds (Impl::lose).
+  bool lost = false;
+  // When the target last sent a segment here, as Oracle::Impl::segment_index.
+  std::uint64_t target_spoke_at = 0;
 
   // --- What the target sends.
   SynInfo target_syn;
@@ -295,6 +299,9 @@ struct TupleState {
   struct Handshake {
     TcpPacket syn;
     TcpPacket synack;
+    // When the peer last returned its cookie (a bare ACK with SEG.SEQ = its ISN + 1 and
+    // SEG.ACK = the SYN-ACK's ISN + 1), as Oracle::Impl::segment_index; 0 if never.
+    mutable std::uint64_t returned_at = 0;
   };
   std::deque<Handshake> handshakes;
   // The newest handshake whose SYN-ACK had ISN `target_isn` (and whose SYN had `peer_isn`).
@@ -385,6 +392,7 @@ struct Oracle::Impl {
   std::vector<Violation> violations;
   std::size_t violation_count = 0;
   std::int64_t latest_time_us = 0;
+  std::uint64_t segment_index = 0;  // segments seen so far
 
   TupleState& tuple(const ConnKey& k) {
     auto& slot = tuples[k];
@@ -440,7 +448,11 @@ struct Oracle::Impl {
       const bool new_isn = h.seq != c->target_syn.iss;
       const bool other_peer_isn =
           answers_latest_syn && c->peer_syn.seen && tu.last_peer_syn->tcp.seq != c->peer_syn.iss;
-      if ((new_isn && (c->synchronized() || answers_latest_syn)) || other_peer_isn) {
+      // A target past its SYN never sends its SYN-ACK again: one answering the latest SYN
+      // starts a connection even with the old ISN (a SYN cookie from the same SYN and clock
+      // tick after the first connection died silently).
+      if ((new_isn && (c->synchronized() || answers_latest_syn)) || other_peer_isn ||
+          (answers_latest_syn && c->target_past_syn)) {
         c = &answer_as_new_connection(s, tu, *c);
       }
     }
@@ -457,6 +469,28 @@ struct Oracle::Impl {
       // oracle could not follow (say a SYN cookie's ACK came long after the peer's RST).
       tu.target_holds_unfollowed = true;
       return;
+    }
+    if (syn && h.has(f::kAck) && c->target_passive && c->peer_syn.seen &&
+        h.ack != c->peer_syn.iss + 1 && tu.handshake_for(h.seq, h.ack - 1) != nullptr) {
+      // A SYN-ACK that answers an earlier SYN of the peer than the one the oracle follows: the
+      // target kept that one (in SYN-RECEIVED) and holds a connection the oracle does not
+      // follow.
+      lose(tu, *c);
+      return;
+    }
+    if (!syn && h.has(f::kAck) && c->target_passive && c->target_past_syn && c->may_have_died() &&
+        contradicts(s, *c)) {
+      // The connection followed may have died silently, and the target now speaks from an
+      // earlier point of the peer's stream: a connection that the ACK of a SYN cookie opened
+      // afresh (RFC 4987 3.6). The oracle follows that one when it knows which.
+      const TupleState::Handshake* hs = tu.handshake_for(h.seq - 1);
+      if (hs == nullptr) hs = tu.handshake_for(h.seq);  // a keep-alive probe, at SND.NXT - 1
+      // Only a cookie the peer returned since the target last spoke opens a connection.
+      if (hs != nullptr && hs->returned_at > c->target_spoke_at) {
+        c = follow_cookie_connection(s, tu, *hs);
+        if (c == nullptr) return;
+        c->snd_una = c->snd_una_sure = hs->synack.tcp.seq + 1;
+      }
     }
     if (syn) {
       if (!c->target_syn.seen || (h.seq != c->target_syn.iss && !c->synchronized())) {
@@ -477,12 +511,8 @@ struct Oracle::Impl {
         // statelessly, RFC 4987 3.6, and the ACK of an earlier cookie opens that connection).
         // The oracle follows that one when it knows what the peer sent on it (the same peer
         // ISN as the connection it followed); otherwise it waits for the next SYN.
-        if (hs->syn.tcp.seq != c->peer_syn.iss || c->read_total != 0) {
-          c->end = End::kGone;
-          tu.target_holds_unfollowed = true;
-          return;
-        }
-        c = &adopt_cookie_connection(s, tu, *hs);
+        c = follow_cookie_connection(s, tu, *hs);
+        if (c == nullptr) return;
         c->snd_una = c->snd_una_sure = hs->synack.tcp.seq + 1;  // its ACK was taken
       }
     }
@@ -539,6 +569,7 @@ struct Oracle::Impl {
       c.target_line.advance(c.target_line.pos(c.snd_max));
     }
     if (fin && !c.target_fin) c.target_fin = data_end;
+    c.target_spoke_at = segment_index;
     if (h.has(f::kAck)) {
       c.target_sent_ack = true;
       const std::uint8_t shift = !syn && c.both_ws() ? c.target_syn.shift : 0;
@@ -659,36 +690,60 @@ struct Oracle::Impl {
     if (believable && (!c.last_ack || ack.gt(*c.last_ack))) c.last_ack = ack;
   }
 
+  // The oracle cannot tell which connection the target holds on this 4-tuple (SYN cookies): it
+  // follows none until the next SYN, and judges no reads of the one it had followed.
+  static void lose(TupleState& tu, Conn& c) {
+    c.end = End::kGone;
+    c.lost = true;
+    tu.target_holds_unfollowed = true;
+  }
+
+  // A segment (not a SYN or RST) the connection followed cannot send: its ACK below one the
+  // target sent before, or its SEQ below what SND.UNA certainly is (but for a keep-alive probe
+  // at SND.UNA - 1 with nothing outstanding).
+  static bool contradicts(const Seg& s, const Conn& c) {
+    const wire::TcpHeader& h = s.h();
+    if (h.has(f::kAck) && c.last_ack && h.ack.lt(*c.last_ack)) return true;
+    return h.seq.lt(c.snd_una_sure) &&
+           !(h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
+  }
+
   // The connection the ACK of an earlier handshake's SYN cookie opens (RFC 4987 3.6): the oracle
-  // follows it from that SYN and SYN-ACK. What the peer sent on the connection followed until
-  // now carries over when both started from the same peer ISN and the application has read
-  // nothing (the same sequence space, the same bytes).
-  Conn& adopt_cookie_connection(const Seg& s, TupleState& tu, const TupleState::Handshake& hs) {
+  // follows it from that SYN and SYN-ACK, carrying over what the peer sent on the connection it
+  // followed until now (the oracle records a peer's segments even on a connection that ended).
+  // That needs the same peer ISN (the same sequence space) and nothing read yet; otherwise the
+  // oracle cannot know what the peer sent on the new connection, and it follows nothing on
+  // this 4-tuple until the next SYN (nullptr).
+  Conn* follow_cookie_connection(const Seg& s, TupleState& tu, const TupleState::Handshake& hs) {
+    Conn* before = tu.conn.get();
+    if (before != nullptr && (!before->peer_syn.seen || before->peer_syn.iss != hs.syn.tcp.seq ||
+                              before->read_total != 0)) {
+      lose(tu, *before);
+      return nullptr;
+    }
     Conn& c = tu.start_conn();
     c.target_passive = true;
     c.start_peer(hs.syn);
-    Conn* before = tu.previous.get();
-    if (before != nullptr && before->peer_syn.seen && before->peer_syn.iss == hs.syn.tcp.seq &&
-        before->read_total == 0) {
+    if (before != nullptr) {
       c.peer_line = before->peer_line;
       c.peer_space = before->peer_space;
       c.peer_bytes = before->peer_bytes;
       c.ambiguous = before->ambiguous;
       c.peer_fin = before->peer_fin;
+      // The application writes to the socket of the connection the target holds; what it
+      // wrote while the oracle followed one whose target side never sent data is this one's.
+      if (before->written_base == 0 && before->sent.size() == 0 &&
+          !before->snd_max.gt(before->target_syn.iss + 1)) {
+        c.written = std::move(before->written);
+        before->written.clear();
+      }
     } else {
       record_peer_segment(Seg{hs.syn, s.key, s.time_us}, c);
-    }
-    // The application writes to the socket of the connection the target holds; what it wrote
-    // while the oracle followed one whose target side never sent data is this one's.
-    if (before != nullptr && before->written_base == 0 && before->sent.size() == 0 &&
-        !before->snd_max.gt(before->target_syn.iss + 1)) {
-      c.written = std::move(before->written);
-      before->written.clear();
     }
     c.start_target(hs.synack);
     judge_target_segment(Seg{hs.synack, s.key, s.time_us}, c);
     c.peer_sent_cookie_ack = true;
-    return c;
+    return &c;
   }
 
   // A SYN-ACK with a new ISN on a synchronized connection: the target answers the peer's latest
@@ -1013,18 +1068,25 @@ struct Oracle::Impl {
     // spoke past that handshake's SYN-ACK).
     const TupleState::Handshake* cookie =
         bare_ack ? tu.handshake_for(h.ack - 1, h.seq - 1) : nullptr;
+    if (cookie != nullptr) cookie->returned_at = segment_index;
     if (cookie != nullptr || own_cookie_ack) {
       if (c == nullptr || c->end == End::kGone || c->end == End::kResetByTarget ||
           c->end == End::kResetMaybeCookie) {
         if (cookie != nullptr) {
-          c = &adopt_cookie_connection(s, tu, *cookie);
+          c = follow_cookie_connection(s, tu, *cookie);
+          if (c == nullptr) return;
           c->cookie_unconfirmed = true;
         } else {
           c->end = End::kLive;  // (a handshake older than those remembered)
         }
       } else if (c->end == End::kMaybeGone && !(own_cookie_ack && !c->target_past_syn)) {
-        c->end = End::kGone;
-        tu.target_holds_unfollowed = true;
+        lose(tu, *c);
+      } else if (c->end == End::kLive && !own_cookie_ack && c->target_passive &&
+                 !c->target_past_syn && cookie->syn.tcp.seq != c->peer_syn.iss) {
+        // The target may complete that earlier handshake instead of the one the oracle
+        // follows, and the peer's bytes on it count from another ISN: the oracle cannot tell
+        // which connection the target holds, or which the application reads.
+        lose(tu, *c);
       }
     }
     bool needs_challenge = false;
@@ -1074,7 +1136,7 @@ struct Oracle::Impl {
     }
     if (!c->live_or_maybe()) {
       // Still what the peer sent: a connection a SYN cookie opens later carries on from it
-      // (adopt_cookie_connection).
+      // (follow_cookie_connection).
       if (!h.has(f::kRst) && c->peer_syn.seen) record_peer_segment(s, *c);
       return;
     }
@@ -1219,6 +1281,7 @@ struct Oracle::Impl {
         tu.previous->peer_bytes.at(tu.previous->read_total + 1)) {
       c = tu.previous.get();
     }
+    if (c != nullptr && c->lost) return;  // (SYN cookies): what is read there is not judged
     if (c == nullptr || !c->peer_syn.seen) {
       report(invariant::kStreamIntegrity, k, time_us,
              "the application read " + std::to_string(bytes.size()) +
@@ -1263,6 +1326,7 @@ Oracle& Oracle::operator=(Oracle&&) noexcept = default;
 
 void Oracle::on_segment(Direction d, const TcpPacket& p, std::int64_t time_us) {
   impl_->latest_time_us = time_us;
+  ++impl_->segment_index;
   // A segment to the target whose checksum fails is discarded there (RFC 9293 3.1, MUST-3:
   // the receiver checks every checksum), so it changes nothing the oracle could judge by.
   if (d == Direction::kToTarget && (!p.tcp_checksum_ok || !p.ip_checksum_ok)) return;

@@ -299,7 +299,7 @@ TEST_F(OracleTest, APeerRstToAListenerThatMayUseCookiesMayChangeNothing) {
   feed(in(f::kSyn, kPeerIss));
   feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
   feed(in(f::kRst, kPeerIss + 1));
-  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));  // the cookie's ACK opens it
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));             // the cookie's ACK opens it
   feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // and the listener closes
   EXPECT_THAT(names(), IsEmpty()) << dump();
   // Once the target spoke past its SYN-ACK, it holds state: the RST ends the connection, and a
