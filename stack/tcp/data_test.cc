@@ -400,6 +400,47 @@ TEST_F(DataTest, WindowShiftIsCappedAtFourteen) {
   EXPECT_EQ(snap().snd_wscale, 14);
 }
 
+// RFC 7323 2.4: a scaled window field counts whole units (128 bytes at shift 7) from RCV.NXT, so
+// after a segment shorter than a unit the edge already advertised falls between two values.
+// Rounding up on every ACK while nothing is read moved the edge right each time: the window
+// never closed and the buffer took in far more than RCV.BUFF (found by pair_fuzzer: SO_RCVBUF
+// 1000, MSS 100). The edge may pass the buffer's end by less than a unit, and no further.
+TEST_F(DataTest, AScaledWindowClosesOnSegmentsShorterThanTheScaleUnit) {
+  constexpr std::uint32_t kBuffer = 1000;
+  config.wscale = 7;
+  config.rcv_buf = kBuffer;
+  config.delayed_ack = Duration{0};  // an ACK, and so a window, for every segment
+  make_stack();
+  open([](Segment& s) { s.options.wscale = 0; });
+  constexpr std::uint32_t kUnit = 128;
+  // The peer sends 100-byte segments up to the edge of the last window it was offered.
+  std::uint32_t at = rcv;
+  std::uint32_t edge = snap().rcv_adv.value();
+  int segments = 0;
+  for (; at != edge && segments < 100; ++segments) {
+    const std::uint32_t n = std::min<std::uint32_t>(edge - at, 100);
+    send(seg(f::kAck, at, snd, pattern(n)));
+    at += n;
+    const Segment a = sent_one();
+    ASSERT_EQ(a.ack.value(), at);
+    edge = a.ack.value() + (std::uint32_t{a.window} << 7);
+  }
+  EXPECT_EQ(at, edge) << "the window never closed";
+  EXPECT_LE(snap().recv_queue, kBuffer);
+  // Rounding down made the edge appear to move left by less than a unit; what a peer sent
+  // under an earlier, wider window is still taken.
+  const std::uint32_t promised = snap().rcv_adv.value();
+  ASSERT_LT(promised - at, kUnit);
+  if (promised != at) {
+    send(seg(f::kAck, at, snd, pattern(promised - at)));
+    EXPECT_EQ(sent_one().ack.value(), promised);
+  }
+  EXPECT_LE(snap().recv_queue, kBuffer + kUnit - 1);
+  // Reading opens the window again.
+  ASSERT_EQ(stack->read(conn, 100000).value().size(), promised - rcv);
+  EXPECT_GT(sent_one().window, 0);
+}
+
 TEST_F(DataTest, APeerThatShrinksItsWindowStopsNewDataButNothingBreaks) {
   open();
   EXPECT_THAT(payload_sizes(write(1072)), ElementsAre(536, 536));
