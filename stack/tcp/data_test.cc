@@ -860,5 +860,45 @@ TEST_F(DataTest, SackRecoveryRetransmitsOnlyTheLostHoles) {
   EXPECT_FALSE(snap().in_recovery);
 }
 
+// RFC 9293 3.8.6 and RFC 6675 4 (NextSeg (2)): new data goes only inside the window the peer
+// offers. A partial ACK in SACK recovery sent new data before the ACK's own window was
+// taken (the fifth step of RFC 9293 3.10.7.4), so against the new SND.UNA plus the old SND.WND,
+// past the right edge of a peer that has read nothing (found by pair_fuzzer).
+TEST_F(DataTest, SackRecoverySendsNoNewDataBeyondThePartialAcksWindow) {
+  config.sack = true;
+  make_stack();
+  constexpr std::uint16_t kWindow = 10 * kMss;
+  open([](Segment& s) {
+    s.options.sack_permitted = true;
+    s.window = kWindow;
+  });
+  ASSERT_EQ(write(std::size_t{20} * kMss).size(), 10U);  // the peer's window: ten segments
+  auto sack_ack = [this](std::uint32_t a, std::vector<SackBlock> blocks, std::uint16_t window) {
+    Segment s = seg(f::kAck, rcv, a, "", window);
+    s.options.sack = std::move(blocks);
+    send(s);
+  };
+  // Segments 1 and 5 are lost: recovery retransmits both.
+  sack_ack(snd, {block(snd + kMss, snd + 4 * kMss)}, kWindow);
+  sack_ack(snd, {block(snd + 5 * kMss, snd + 10 * kMss), block(snd + kMss, snd + 4 * kMss)},
+           kWindow);
+  ASSERT_EQ(sent().size(), 2U);
+  ASSERT_TRUE(snap().in_recovery);
+  // The retransmitted segment 1 arrives: a partial ACK. The peer reads nothing, so its window
+  // shrinks by what it acknowledges and the right edge stays at snd + 10 segments.
+  const std::uint32_t right_edge = snd + 10 * kMss;
+  sack_ack(snd + 4 * kMss, {block(snd + 5 * kMss, snd + 10 * kMss)}, kWindow - 4 * kMss);
+  for (const Segment& s : sent()) {
+    EXPECT_LE(s.seq.value() + s.payload.size(), right_edge) << "data beyond the peer's window";
+  }
+  EXPECT_EQ(snap().snd_max.value(), right_edge);
+  EXPECT_TRUE(snap().in_recovery);
+  // Once the peer reads and offers more, new data goes again.
+  sack_ack(snd + 4 * kMss, {block(snd + 5 * kMss, snd + 10 * kMss)}, kWindow);
+  const auto more = sent();
+  ASSERT_FALSE(more.empty());
+  EXPECT_EQ(more.front().seq.value(), right_edge);
+}
+
 }  // namespace
 }  // namespace synack::stack::testing
