@@ -400,6 +400,47 @@ TEST_F(DataTest, WindowShiftIsCappedAtFourteen) {
   EXPECT_EQ(snap().snd_wscale, 14);
 }
 
+// RFC 7323 2.4: a scaled window field counts whole units (128 bytes at shift 7) from RCV.NXT, so
+// after a segment shorter than a unit the edge already advertised falls between two values.
+// Rounding up on every ACK while nothing is read moved the edge right each time: the window
+// never closed and the buffer took in far more than RCV.BUFF (found by pair_fuzzer: SO_RCVBUF
+// 1000, MSS 100). The edge may pass the buffer's end by less than a unit, and no further.
+TEST_F(DataTest, AScaledWindowClosesOnSegmentsShorterThanTheScaleUnit) {
+  constexpr std::uint32_t kBuffer = 1000;
+  config.wscale = 7;
+  config.rcv_buf = kBuffer;
+  config.delayed_ack = Duration{0};  // an ACK, and so a window, for every segment
+  make_stack();
+  open([](Segment& s) { s.options.wscale = 0; });
+  constexpr std::uint32_t kUnit = 128;
+  // The peer sends 100-byte segments up to the edge of the last window it was offered.
+  std::uint32_t at = rcv;
+  std::uint32_t edge = snap().rcv_adv.value();
+  int segments = 0;
+  for (; at != edge && segments < 100; ++segments) {
+    const std::uint32_t n = std::min<std::uint32_t>(edge - at, 100);
+    send(seg(f::kAck, at, snd, pattern(n)));
+    at += n;
+    const Segment a = sent_one();
+    ASSERT_EQ(a.ack.value(), at);
+    edge = a.ack.value() + (std::uint32_t{a.window} << 7);
+  }
+  EXPECT_EQ(at, edge) << "the window never closed";
+  EXPECT_LE(snap().recv_queue, kBuffer);
+  // Rounding down made the edge appear to move left by less than a unit; what a peer sent
+  // under an earlier, wider window is still taken.
+  const std::uint32_t promised = snap().rcv_adv.value();
+  ASSERT_LT(promised - at, kUnit);
+  if (promised != at) {
+    send(seg(f::kAck, at, snd, pattern(promised - at)));
+    EXPECT_EQ(sent_one().ack.value(), promised);
+  }
+  EXPECT_LE(snap().recv_queue, kBuffer + kUnit - 1);
+  // Reading opens the window again.
+  ASSERT_EQ(stack->read(conn, 100000).value().size(), promised - rcv);
+  EXPECT_GT(sent_one().window, 0);
+}
+
 TEST_F(DataTest, APeerThatShrinksItsWindowStopsNewDataButNothingBreaks) {
   open();
   EXPECT_THAT(payload_sizes(write(1072)), ElementsAre(536, 536));
@@ -817,6 +858,46 @@ TEST_F(DataTest, SackRecoveryRetransmitsOnlyTheLostHoles) {
   EXPECT_EQ(snap().sacked_bytes, 8 * kMss);
   ack(snd + 10 * kMss);
   EXPECT_FALSE(snap().in_recovery);
+}
+
+// RFC 9293 3.8.6 and RFC 6675 4 (NextSeg (2)): new data goes only inside the window the peer
+// offers. A partial ACK in SACK recovery sent new data before the ACK's own window was
+// taken (the fifth step of RFC 9293 3.10.7.4), so against the new SND.UNA plus the old SND.WND,
+// past the right edge of a peer that has read nothing (found by pair_fuzzer).
+TEST_F(DataTest, SackRecoverySendsNoNewDataBeyondThePartialAcksWindow) {
+  config.sack = true;
+  make_stack();
+  constexpr std::uint16_t kWindow = 10 * kMss;
+  open([](Segment& s) {
+    s.options.sack_permitted = true;
+    s.window = kWindow;
+  });
+  ASSERT_EQ(write(std::size_t{20} * kMss).size(), 10U);  // the peer's window: ten segments
+  auto sack_ack = [this](std::uint32_t a, std::vector<SackBlock> blocks, std::uint16_t window) {
+    Segment s = seg(f::kAck, rcv, a, "", window);
+    s.options.sack = std::move(blocks);
+    send(s);
+  };
+  // Segments 1 and 5 are lost: recovery retransmits both.
+  sack_ack(snd, {block(snd + kMss, snd + 4 * kMss)}, kWindow);
+  sack_ack(snd, {block(snd + 5 * kMss, snd + 10 * kMss), block(snd + kMss, snd + 4 * kMss)},
+           kWindow);
+  ASSERT_EQ(sent().size(), 2U);
+  ASSERT_TRUE(snap().in_recovery);
+  // The retransmitted segment 1 arrives: a partial ACK. The peer reads nothing, so its window
+  // shrinks by what it acknowledges and the right edge stays at snd + 10 segments.
+  const std::uint32_t right_edge = snd + 10 * kMss;
+  sack_ack(snd + 4 * kMss, {block(snd + 5 * kMss, snd + 10 * kMss)}, kWindow - 4 * kMss);
+  for (const Segment& s : sent()) {
+    EXPECT_LE(s.seq.value() + s.payload.size(), right_edge) << "data beyond the peer's window";
+  }
+  EXPECT_EQ(snap().snd_max.value(), right_edge);
+  EXPECT_TRUE(snap().in_recovery);
+  // Once the peer reads and offers more, new data goes again.
+  sack_ack(snd + 4 * kMss, {block(snd + 5 * kMss, snd + 10 * kMss)}, kWindow);
+  const auto more = sent();
+  ASSERT_FALSE(more.empty());
+  EXPECT_EQ(more.front().seq.value(), right_edge);
 }
 
 }  // namespace

@@ -81,7 +81,10 @@ struct Tcb {
   // Receive sequence variables.
   SeqNum irs;
   SeqNum rcv_nxt;
-  SeqNum rcv_adv;  // RCV.NXT + RCV.WND as last advertised: this edge never moves left
+  // RCV.NXT + RCV.WND: the furthest right edge advertised, which never moves left. A later
+  // segment may announce up to a scale unit less (advertised_window, RFC 7323 2.4); data up to
+  // this edge is still accepted.
+  SeqNum rcv_adv;
 
   // Options negotiated on the SYNs.
   std::uint16_t snd_mss = 536;  // RFC 9293 3.7.1: 536 when the peer sent no MSS option

@@ -21,7 +21,8 @@ std::uint32_t Engine::ts_now(const Tcb& t) const {
 std::uint16_t Engine::advertised_window(Tcb& t) {
   // RCV.WND follows free buffer space (what is queued out of order is spoken for), and:
   //  - the right edge already advertised never moves left (RFC 9293 3.8.6.2.2; MUST-34 is the
-  //    peer's side of the same rule), so the promise is rounded up to the scale unit;
+  //    peer's side of the same rule), so the promise is rounded up to the scale unit, as far
+  //    as the buffer allows (below);
   //  - receiver SWS avoidance (3.8.6.2.2, MUST-39): the edge moves right only by at least
   //    min(RCV.BUFF / 2, Eff.snd.MSS), never by dribbles as the application reads.
   if (t.state == State::kSynReceived) {
@@ -41,9 +42,25 @@ std::uint16_t Engine::advertised_window(Tcb& t) {
   if (candidate.after(t.rcv_adv) && distance(t.rcv_adv, candidate) >= step) {
     t.rcv_adv = candidate;
   }
+  // The field counts whole scale units from RCV.NXT, so once RCV.NXT has moved by part of a unit
+  // the edge already promised falls between two values the field can say (RFC 7323 2.4,
+  // Appendix F). Rounding up keeps the edge, but then promises up to a unit beyond the buffer;
+  // doing so on every ACK while the application does not read would move the edge right each
+  // time with no room behind it (with segments shorter than a unit the window would never
+  // close). So round up only while the edge stays within one unit of the buffer's end (the
+  // first byte not yet read + RCV.BUFF), and otherwise round down: the edge then appears to move
+  // left by less than a unit, the retraction RFC 7323 2.4 says scaling can force. Shrinking is
+  // a SHOULD NOT (RFC 9293 3.8.6, SHLD-14), and every sender must cope with it (MUST-34).
+  // rcv_adv keeps the furthest edge announced, and data up to it is still accepted.
   const std::uint32_t promised = t.rcv_wnd();
-  const std::uint32_t field =
+  std::uint32_t field =
       std::min<std::uint32_t>((promised + unit - 1) >> t.rcv_wscale, kMaxUnscaledWindow);
+  const SeqNum buffer_end =
+      t.rcv_nxt - static_cast<std::uint32_t>(t.recv_buf.size()) + t.rcv_buf_cap;
+  if ((field << t.rcv_wscale) > promised &&
+      (t.rcv_nxt + (field << t.rcv_wscale)).after(buffer_end + (unit - 1))) {
+    --field;
+  }
   const SeqNum edge = t.rcv_nxt + (field << t.rcv_wscale);
   if (edge.after(t.rcv_adv)) t.rcv_adv = edge;
   return static_cast<std::uint16_t>(field);

@@ -65,14 +65,16 @@ void Engine::enter_recovery(Tcb& t) {
     // the network from the SACK information instead.
     t.cong.cwnd = t.cong.ssthresh;
     sack_retransmit(t);
+    output(t);  // a duplicate ACK: the window it carries is the one already taken
     return;
   }
   t.cong.cwnd = t.cong.ssthresh + kDupThresh * std::uint32_t{mss};
 }
 
 void Engine::sack_retransmit(Tcb& t) {
-  // RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS, send NextSeg(): first the lost holes (rule 1);
-  // new data (rule 2) is output()'s, which weighs it against the same pipe.
+  // RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS, send NextSeg(): first the lost holes (rule 1).
+  // New data (rule 2) is output()'s, which weighs it against the same pipe and the peer's
+  // window; the caller calls it once SND.WND is the one the ACK carries.
   const std::uint32_t mss = t.snd_mss;
   for (;;) {
     const std::uint32_t pipe = t.scoreboard.pipe(t.snd_una, t.snd_max, t.high_rxt, mss);
@@ -83,7 +85,6 @@ void Engine::sack_retransmit(Tcb& t) {
     if (sent == 0) break;
     t.high_rxt = next->first + sent;
   }
-  output(t);
 }
 
 void Engine::on_duplicate_ack(Tcb& t) {
@@ -91,6 +92,7 @@ void Engine::on_duplicate_ack(Tcb& t) {
   if (t.in_recovery) {
     if (t.sack_permitted) {
       sack_retransmit(t);  // the ACK's SACK blocks have changed the pipe
+      output(t);
       return;
     }
     // RFC 6582 3.2 step 4: each further duplicate ACK means a segment has left the network.
@@ -129,6 +131,10 @@ void Engine::on_new_ack(Tcb& t, const Segment& seg, std::uint32_t acked) {
         const std::uint32_t sent = resend(t, t.snd_una, mss);
         t.high_rxt = t.snd_una + sent;
       }
+      // New data waits for segment_arrives' output(), after the window update (RFC 9293
+      // 3.10.7.4, fifth step): SND.WND is still the previous ACK's, and measured from the new
+      // SND.UNA it would reach past the edge the peer offers (RFC 9293 3.8.6; RFC 6675 4,
+      // NextSeg (2): new data only as far as the receiver's window allows).
       sack_retransmit(t);
       return;
     }

@@ -27,7 +27,7 @@ struct Snapshot {
   SeqNum snd_wl1, snd_wl2;
   SeqNum rcv_nxt;
   std::uint32_t rcv_wnd = 0;
-  SeqNum rcv_adv;  // right edge of the window last advertised: RCV.NXT + RCV.WND at that time
+  SeqNum rcv_adv;  // the furthest right edge advertised (RCV.NXT + RCV.WND); never moves left
 
   // Negotiated options.
   std::uint16_t snd_mss = 0;    // largest payload we send
