@@ -95,13 +95,19 @@ execs() {
   (cd "$dir" && "$ROOT/build/$preset/fuzz/$t" "${args[@]}" corpus) >"$dir/log" 2>&1 || true
   local v
   v=$(sed -nE 's/^stat::average_exec_per_sec:[[:space:]]*([0-9]+).*/\1/p' "$dir/log")
+  # A run that stopped at a finding averages over less than SECONDS, corpus loading included.
+  if [[ -n "$v" ]] && grep -qE 'deadly signal|ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer|libFuzzer)' "$dir/log"; then
+    v="$v*"
+  fi
   echo "${v:-failed}"
 }
+crashed=0
 
 printf '%-16s %20s %20s %8s\n' target "ASan+UBSan exec/s" "no sanitizer exec/s" ratio
 for t in "${targets[@]}"; do
   with=$(execs fuzz "$t")
   without=$(execs fuzz-nosan "$t")
+  [[ "$with$without" != *"*"* ]] || crashed=1
   ratio="-"
   if [[ "$with" =~ ^[0-9]+$ && "$without" =~ ^[0-9]+$ ]] && ((with > 0)); then
     ratio=$(awk -v a="$without" -v b="$with" 'BEGIN { printf "%.1fx", a / b }')
@@ -109,3 +115,6 @@ for t in "${targets[@]}"; do
   printf '%-16s %20s %20s %8s\n' "$t" "$with" "$without" "$ratio"
 done
 echo "($seconds s per run, single process, from the committed seeds; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+if ((crashed)); then
+  echo "(*: the run stopped early at a finding; its figure includes loading the corpus)"
+fi
