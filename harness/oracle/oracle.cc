@@ -232,6 +232,7 @@ struct Conn {
   std::optional<std::uint32_t> snd_wnd_max;
   std::optional<Seq> wl1;  // the highest SEG.SEQ the target may have taken a window from
   std::optional<Seq> wl2;  // the highest SEG.ACK at wl1
+  std::optional<std::uint32_t> peer_tsval_max;  // the newest TSval the peer sent
 
   // A peer RST or SYN that requires a challenge ACK.
   std::optional<Challenge> challenge;
@@ -279,6 +280,15 @@ struct Conn {
            last_ack->gt(peer_syn.iss) && !closed();
   }
   bool both_ws() const { return target_syn.ws && peer_syn.ws; }
+  bool both_ts() const { return target_syn.ts && peer_syn.ts; }
+  // With timestamps on, the target may drop a segment by PAWS (RFC 7323 5.3 R1: a TSval older
+  // than TS.Recent, which is at most the newest TSval the peer sent) or for carrying none
+  // (RFC 7323 3.2: SHOULD drop; Linux does).
+  bool maybe_paws_dropped(const wire::TcpHeader& h) const {
+    if (!both_ts()) return false;
+    const auto* ts = h.find<wire::OptTimestamps>();
+    return ts == nullptr || (peer_tsval_max && Seq(ts->val).lt(Seq(*peer_tsval_max)));
+  }
   bool live_or_maybe() const { return end == End::kLive || end == End::kMaybeGone; }
   // A timer may have ended the connection without a word: a retransmission timeout (something is
   // perhaps unacknowledged) or a FIN-WAIT-2 timeout (the target sent a FIN).
@@ -393,6 +403,9 @@ struct Oracle::Impl {
   std::size_t violation_count = 0;
   std::int64_t latest_time_us = 0;
   std::uint64_t segment_index = 0;  // segments seen so far
+  // Set while a segment judged before is replayed into a new connection's state
+  // (follow_cookie_connection): it is not judged again.
+  bool replaying = false;
 
   TupleState& tuple(const ConnKey& k) {
     auto& slot = tuples[k];
@@ -402,6 +415,7 @@ struct Oracle::Impl {
 
   void report(std::string_view name, const ConnKey& k, std::int64_t time_us,
               const std::string& what) {
+    if (replaying) return;
     ++violation_count;
     if (violations.size() >= options.max_violations) return;
     violations.push_back(Violation{std::string(name), k.to_string() + ": " + what, time_us});
@@ -448,11 +462,13 @@ struct Oracle::Impl {
       const bool new_isn = h.seq != c->target_syn.iss;
       const bool other_peer_isn =
           answers_latest_syn && c->peer_syn.seen && tu.last_peer_syn->tcp.seq != c->peer_syn.iss;
-      // A target past its SYN never sends its SYN-ACK again: one answering the latest SYN
-      // starts a connection even with the old ISN (a SYN cookie from the same SYN and clock
-      // tick after the first connection died silently).
+      // A target whose SYN the peer acknowledged, and that has spoken past it, never sends its
+      // SYN-ACK again: one answering the latest SYN starts a connection even with the old ISN
+      // (a SYN cookie from the same SYN and clock tick after the first connection died
+      // silently). (A FIN alone is no proof: CLOSE in SYN-RECEIVED sends one, RFC 9293 3.10.4,
+      // and the SYN-ACK is still retransmitted.)
       if ((new_isn && (c->synchronized() || answers_latest_syn)) || other_peer_isn ||
-          (answers_latest_syn && c->target_past_syn)) {
+          (answers_latest_syn && c->target_past_syn && c->synchronized())) {
         c = &answer_as_new_connection(s, tu, *c);
       }
     }
@@ -741,7 +757,11 @@ struct Oracle::Impl {
       record_peer_segment(Seg{hs.syn, s.key, s.time_us}, c);
     }
     c.start_target(hs.synack);
+    // (That SYN-ACK may have answered an earlier SYN with the same ISN and other options: the
+    // oracle judged it when it was sent.)
+    replaying = true;
     judge_target_segment(Seg{hs.synack, s.key, s.time_us}, c);
+    replaying = false;
     c.peer_sent_cookie_ack = true;
     return &c;
   }
@@ -1069,7 +1089,9 @@ struct Oracle::Impl {
     const TupleState::Handshake* cookie =
         bare_ack ? tu.handshake_for(h.ack - 1, h.seq - 1) : nullptr;
     if (cookie != nullptr) cookie->returned_at = segment_index;
-    if (cookie != nullptr || own_cookie_ack) {
+    if ((cookie != nullptr || own_cookie_ack) && (c == nullptr || !c->lost)) {
+      // (Where the oracle lost track, the target may hold a connection here, which takes the
+      // ACK instead of its listener.)
       if (c == nullptr || c->end == End::kGone || c->end == End::kResetByTarget ||
           c->end == End::kResetMaybeCookie) {
         if (cookie != nullptr) {
@@ -1147,6 +1169,10 @@ struct Oracle::Impl {
     if (!c->peer_syn.seen) return;
     if (h.has(f::kAck) && c->target_syn.seen) take_ack(s, *c);
     record_peer_segment(s, *c);
+    if (const auto* ts = h.find<wire::OptTimestamps>();
+        ts != nullptr && (!c->peer_tsval_max || Seq(ts->val).gt(Seq(*c->peer_tsval_max)))) {
+      c->peer_tsval_max = ts->val;
+    }
   }
 
   // What the target should make of the ACK and window of a peer segment.
@@ -1168,7 +1194,8 @@ struct Oracle::Impl {
       certain = !c.target_sent_ack && ack.gt(c.target_syn.iss);
     } else {
       const Seq hi = c.rcv_hi();
-      certain = ack.ge(c.snd_una) && c.last_ack && *c.last_ack == hi && h.seq == hi;
+      certain = ack.ge(c.snd_una) && c.last_ack && *c.last_ack == hi && h.seq == hi &&
+                !c.maybe_paws_dropped(h);
     }
     if (certain && ack.gt(c.snd_una_sure)) c.snd_una_sure = ack;
     const bool newest = !c.wl1 || h.seq.gt(*c.wl1) || (h.seq == *c.wl1 && ack.ge(*c.wl2));
