@@ -37,16 +37,7 @@ targets=()
 while read -r name len; do
   targets+=("$name")
   max_len[$name]=$len
-done < <(awk '
-  /^[[:space:]]*synack_fuzz_target[[:space:]]*\(/ { call = ""; open = 1 }
-  open { call = call " " $0; if (index($0, ")")) { open = 0; emit(call) } }
-  function emit(c,   name, len) {
-    if (!match(c, /NAME[[:space:]]+[A-Za-z0-9_]+/)) return
-    name = substr(c, RSTART, RLENGTH); sub(/NAME[[:space:]]+/, "", name)
-    len = 4096
-    if (match(c, /MAX_LEN[[:space:]]+[0-9]+/)) { len = substr(c, RSTART, RLENGTH); sub(/MAX_LEN[[:space:]]+/, "", len) }
-    print name, len
-  }' "$src/fuzz/CMakeLists.txt")
+done < <("$src/scripts/fuzz-targets.sh" "$src")
 ((${#targets[@]} > 0)) || { echo "build.sh: no fuzz targets in $src/fuzz/CMakeLists.txt" >&2; exit 1; }
 
 generator=()

@@ -111,16 +111,7 @@ known=()
 while read -r name len; do
   known+=("$name")
   max_len[$name]=$len
-done < <(awk '
-  /^[[:space:]]*synack_fuzz_target[[:space:]]*\(/ { call = ""; open = 1 }
-  open { call = call " " $0; if (index($0, ")")) { open = 0; emit(call) } }
-  function emit(c,   name, len) {
-    if (!match(c, /NAME[[:space:]]+[A-Za-z0-9_]+/)) return
-    name = substr(c, RSTART, RLENGTH); sub(/NAME[[:space:]]+/, "", name)
-    len = 4096
-    if (match(c, /MAX_LEN[[:space:]]+[0-9]+/)) { len = substr(c, RSTART, RLENGTH); sub(/MAX_LEN[[:space:]]+/, "", len) }
-    print name, len
-  }' "$ROOT/fuzz/CMakeLists.txt")
+done < <("$ROOT/scripts/fuzz-targets.sh" "$ROOT")
 ((${#known[@]} > 0)) || fatal "no synack_fuzz_target(NAME ...) in $ROOT/fuzz/CMakeLists.txt"
 
 targets=()
