@@ -201,6 +201,10 @@ struct Conn {
   bool cookie_unconfirmed = false;
   // The oracle lost track of which connection the target holds (Impl::lose).
   bool lost = false;
+  // The connection may have died silently and the peer has since returned its SYN cookie: the
+  // target may hold a fresh one from the same handshake. Until the target shows which, no ACK
+  // is certainly taken by the one followed.
+  bool maybe_reopened = false;
   // When the target last sent a segment here, as Oracle::Impl::segment_index.
   std::uint64_t target_spoke_at = 0;
 
@@ -343,7 +347,9 @@ struct TupleState {
 
   Conn& start_conn() {
     target_holds_unfollowed = false;
-    previous = std::move(conn);
+    // A SYN the target never answered with its own started nothing the application could read:
+    // the incarnation before it stays the previous one.
+    if (!(conn && !conn->target_syn.seen && previous)) previous = std::move(conn);
     conn = std::make_unique<Conn>();
     conn->written = std::move(pending_written);
     pending_written.clear();
@@ -495,14 +501,14 @@ struct Oracle::Impl {
       return;
     }
     if (!syn && h.has(f::kAck) && c->target_passive && c->target_past_syn && c->may_have_died() &&
-        contradicts(s, *c)) {
+        (contradicts(s, *c) || (c->maybe_reopened && looks_fresh(s, tu, *c)))) {
       // The connection followed may have died silently, and the target now speaks from an
       // earlier point of the peer's stream: a connection that the ACK of a SYN cookie opened
       // afresh (RFC 4987 3.6). The oracle follows that one when it knows which.
       const TupleState::Handshake* hs = tu.handshake_for(h.seq - 1);
       if (hs == nullptr) hs = tu.handshake_for(h.seq);  // a keep-alive probe, at SND.NXT - 1
       // Only a cookie the peer returned since the target last spoke opens a connection.
-      if (hs != nullptr && hs->returned_at > c->target_spoke_at) {
+      if (hs != nullptr && (hs->returned_at > c->target_spoke_at || c->maybe_reopened)) {
         c = follow_cookie_connection(s, tu, *hs);
         if (c == nullptr) return;
         c->snd_una = c->snd_una_sure = hs->synack.tcp.seq + 1;
@@ -531,6 +537,11 @@ struct Oracle::Impl {
         if (c == nullptr) return;
         c->snd_una = c->snd_una_sure = hs->synack.tcp.seq + 1;  // its ACK was taken
       }
+    }
+    // Beyond where a fresh connection from the handshake could be: the target holds the old one.
+    if (!syn && c->maybe_reopened &&
+        (h.seq.gt(c->target_syn.iss + 1) || (c->peer_syn.seen && h.ack.gt(c->peer_syn.iss + 1)))) {
+      c->maybe_reopened = false;
     }
     // Only what SYN-RECEIVED cannot send proves the target synchronized: data, a FIN, or an ACK
     // of the peer's data (a bare ACK with ACK = IRS + 1 also answers unacceptable segments in
@@ -722,6 +733,15 @@ struct Oracle::Impl {
     if (h.has(f::kAck) && c.last_ack && h.ack.lt(*c.last_ack)) return true;
     return h.seq.lt(c.snd_una_sure) &&
            !(h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
+  }
+
+  // A segment that is where a fresh connection from a remembered handshake would be (SEQ = its
+  // ISN + 1, ACK = the peer's ISN + 1) and not where the connection followed certainly is.
+  static bool looks_fresh(const Seg& s, const TupleState& tu, const Conn& c) {
+    const wire::TcpHeader& h = s.h();
+    const TupleState::Handshake* hs = tu.handshake_for(h.seq - 1, h.ack - 1);
+    return hs != nullptr && s.p.payload.empty() &&
+           (c.snd_una_sure.gt(h.seq) || (c.last_ack && c.last_ack->gt(h.ack)));
   }
 
   // The connection the ACK of an earlier handshake's SYN cookie opens (RFC 4987 3.6): the oracle
@@ -1079,7 +1099,12 @@ struct Oracle::Impl {
     const bool own_cookie_ack = bare_ack && c != nullptr && c->peer_syn.seen &&
                                 c->target_syn.seen && h.seq == c->peer_syn.iss + 1 &&
                                 h.ack == c->target_syn.iss + 1;
-    if (own_cookie_ack) c->peer_sent_cookie_ack = true;
+    if (own_cookie_ack) {
+      c->peer_sent_cookie_ack = true;
+      if (c->end == End::kLive && c->target_past_syn && c->synchronized() && c->may_have_died()) {
+        c->maybe_reopened = true;
+      }
+    }
     // An ACK that returns the SYN cookie of a handshake on this 4-tuple may open a connection
     // where the target holds none (RFC 4987 3.6: the cookie is all the state there is, and it
     // stays good after a connection it opened ends): the oracle follows that connection afresh.
@@ -1118,6 +1143,14 @@ struct Oracle::Impl {
         c = &tu.start_conn();  // a passive open on the target's side
         c->target_passive = true;
         c->start_peer(s.p);
+        // A listener that never spoke past its SYN-ACK may still keep the earlier SYN with this
+        // ISN (the oracle thought it gone: a RST it may have ignored, a closed-port answer to an
+        // unacceptable ACK that SYN-RECEIVED sends too) and answer by that SYN's options.
+        if (const Conn* before = tu.previous.get();
+            before != nullptr && before->target_passive && !before->target_past_syn &&
+            before->peer_syn.seen && before->peer_syn.iss == h.seq) {
+          c->peer_syn.merge_options(before->peer_syn);
+        }
       } else if (c->established()) {
         needs_challenge = true;  // RFC 5961 4.2
       } else if (!c->peer_syn.seen || (h.seq != c->peer_syn.iss && !c->last_ack)) {
@@ -1195,7 +1228,7 @@ struct Oracle::Impl {
     } else {
       const Seq hi = c.rcv_hi();
       certain = ack.ge(c.snd_una) && c.last_ack && *c.last_ack == hi && h.seq == hi &&
-                !c.maybe_paws_dropped(h);
+                !c.maybe_paws_dropped(h) && !c.maybe_reopened;
     }
     if (certain && ack.gt(c.snd_una_sure)) c.snd_una_sure = ack;
     const bool newest = !c.wl1 || h.seq.gt(*c.wl1) || (h.seq == *c.wl1 && ack.ge(*c.wl2));

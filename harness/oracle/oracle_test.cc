@@ -379,6 +379,43 @@ TEST_F(OracleTest, ACookieOfAnEarlierHandshakeWithAnotherIsnLosesTheTuple) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// With timestamps on, a segment whose TSval is older than one the peer sent before may be
+// dropped by PAWS (RFC 7323 5.3): the narrower window it carries is not certainly taken, so data
+// up to the earlier window is no send-within-window violation (found by session_fuzzer). A
+// window from a segment with a newer TSval is.
+TEST_F(OracleTest, AWindowOnASegmentPawsMayDropIsNotCertain) {
+  for (const bool older : {true, false}) {
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss).ts(100, 0));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).ts(7, 100));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).ts(110, 7));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(512).ts(older ? 50 : 120, 7));
+    app_writes(text(800, 'w'));
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(800, 'w')).ts(8, 110));
+    if (older) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+    }
+  }
+}
+
+// SYNs the target never answers start nothing the application reads: after a connection ends,
+// two such SYNs (old duplicates TIME-WAIT answers with an ACK) leave its data readable as its
+// own (found by session_fuzzer: stream-integrity).
+TEST_F(OracleTest, UnansweredSynsLeaveTheEndedConnectionsDataReadable) {
+  passive_open();
+  feed(in(f::kAck | f::kPsh | f::kFin, kPeerIss + 1).ack(kTargetIss + 1).data("bytes"));
+  feed(out(f::kAck | f::kFin, kTargetIss + 1).ack(kPeerIss + 7));
+  feed(in(f::kAck, kPeerIss + 7).ack(kTargetIss + 2));
+  feed(in(f::kSyn, kPeerIss + 7));
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 7));
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 7));
+  app_reads("bytes");
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // A listener whose accept queue is full drops the ACK that completes the handshake and stays in
 // SYN-RECEIVED; a SYN with the same ISN, now without window scale, gets the SYN-ACK of the SYN it
 // kept (with window scale), as Linux's request socket answers (found by session_fuzzer).
