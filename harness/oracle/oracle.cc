@@ -83,6 +83,10 @@ constexpr std::array<std::string_view, 12> kInvariantNames = {
 constexpr std::uint8_t kMaxWindowShift = 14;
 // Segments sent to the target that a RST may still answer (a target may answer a burst late).
 constexpr std::size_t kMaxUnanswered = 8;
+// A connection dies silently only when a timer runs out (retransmissions, FIN-WAIT-2), never
+// sooner than the least RTO (RFC 6298 2.4 rounds up to 1 s; Linux and the built-in stack use
+// 200 ms) after the target last sent new data or its FIN.
+constexpr std::int64_t kMinSilentDeathUs = 200'000;
 // Handshakes remembered per 4-tuple: the SYN cookies whose ACK may still open a connection.
 constexpr std::size_t kMaxHandshakes = 8;
 // Tracked retransmission candidates per connection between two peer segments.
@@ -207,6 +211,9 @@ struct Conn {
   bool maybe_reopened = false;
   // When the target last sent a segment here, as Oracle::Impl::segment_index.
   std::uint64_t target_spoke_at = 0;
+  // When the target last sent new sequence space (data or its FIN): a timer that ends the
+  // connection silently runs from there.
+  std::int64_t target_advanced_us = 0;
 
   // --- What the target sends.
   SynInfo target_syn;
@@ -486,6 +493,12 @@ struct Oracle::Impl {
       return;
     }
     if (c->end == End::kMaybeGone && !syn) c->end = End::kLive;  // it survived the RST
+    if (syn && h.has(f::kAck) && c->end == End::kMaybeGone && c->target_passive &&
+        tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1) {
+      // A SYN-ACK answering the peer's latest SYN after a RST the target may have taken: a
+      // new connection, or the old one's SYN-ACK again (the same as far as the oracle goes).
+      c = &answer_as_new_connection(s, tu, *c);
+    }
     if (c->end != End::kLive) {
       // The target talks on a tuple where the oracle follows no connection: it holds one the
       // oracle could not follow (say a SYN cookie's ACK came long after the peer's RST).
@@ -592,6 +605,7 @@ struct Oracle::Impl {
 
     // The target's state after this segment.
     if (seg_end.gt(c.snd_max)) {
+      c.target_advanced_us = s.time_us;
       c.snd_max = seg_end;
       c.target_line.advance(c.target_line.pos(c.snd_max));
     }
@@ -740,7 +754,11 @@ struct Oracle::Impl {
   static bool looks_fresh(const Seg& s, const TupleState& tu, const Conn& c) {
     const wire::TcpHeader& h = s.h();
     const TupleState::Handshake* hs = tu.handshake_for(h.seq - 1, h.ack - 1);
-    return hs != nullptr && s.p.payload.empty() &&
+    // (Where the connection followed would send a keep-alive probe, the segment is taken for
+    // one, unless it answers a SYN or RST that is owed a challenge ACK.)
+    const bool probe_of_followed =
+        h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max && !c.challenge;
+    return hs != nullptr && s.p.payload.empty() && !probe_of_followed &&
            (c.snd_una_sure.gt(h.seq) || (c.last_ack && c.last_ack->gt(h.ack)));
   }
 
@@ -802,6 +820,13 @@ struct Oracle::Impl {
     if (tu.last_peer_syn) {
       c.start_peer(*tu.last_peer_syn);
       record_peer_segment(Seg{*tu.last_peer_syn, s.key, s.time_us}, c);
+      // A listener that never spoke past its SYN-ACK may answer by the SYN it kept with this
+      // ISN, whose options may differ.
+      if (const Conn* before = tu.previous.get();
+          before != nullptr && before->target_passive && !before->target_past_syn &&
+          before->peer_syn.seen && before->peer_syn.iss == c.peer_syn.iss) {
+        c.peer_syn.merge_options(before->peer_syn);
+      }
     }
     return c;
   }
@@ -1101,7 +1126,8 @@ struct Oracle::Impl {
                                 h.ack == c->target_syn.iss + 1;
     if (own_cookie_ack) {
       c->peer_sent_cookie_ack = true;
-      if (c->end == End::kLive && c->target_past_syn && c->synchronized() && c->may_have_died()) {
+      if (c->end == End::kLive && c->target_past_syn && c->synchronized() && c->may_have_died() &&
+          s.time_us - c->target_advanced_us >= kMinSilentDeathUs) {
         c->maybe_reopened = true;
       }
     }
@@ -1278,7 +1304,8 @@ struct Oracle::Impl {
     // The peer's FIN is where its stream ends, unless the peer has sent data beyond it (before
     // or after): then the target may have taken either, and the oracle does not guess.
     const std::int64_t fin_at = data + static_cast<std::int64_t>(s.p.payload.size());
-    if (h.has(f::kFin) && !c.peer_fin && fin_at >= sent_before - 1) {
+    // (A FIN without ACK is dropped unread once the target has sent its SYN, RFC 9293 3.10.7.4.)
+    if (h.has(f::kFin) && (h.has(f::kAck) || syn) && !c.peer_fin && fin_at >= sent_before - 1) {
       c.peer_fin = h.seq + (syn ? 1U : 0U) + size32(s.p.payload.size());
     } else if (c.peer_fin && !h.has(f::kFin) && !s.p.payload.empty() &&
                fin_at > c.peer_line.pos(*c.peer_fin) &&

@@ -416,6 +416,20 @@ TEST_F(OracleTest, UnansweredSynsLeaveTheEndedConnectionsDataReadable) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// A FIN without the ACK bit is dropped unread by a synchronized connection (RFC 9293 3.10.7.4,
+// fifth step): it does not close the peer's side, so an abort afterwards is a teardown of a live
+// connection, not a RST answering nothing (found by session_fuzzer).
+TEST_F(OracleTest, AFinWithoutAckDoesNotEndThePeersStream) {
+  passive_open();
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data(text(100, 'd')));
+  feed(out(f::kAck | f::kFin, kTargetIss + 1).ack(kPeerIss + 101));
+  feed(in(f::kFin, kPeerIss + 100));  // no ACK bit: dropped
+  feed(in(f::kAck, kPeerIss + 101).ack(kTargetIss + 2));
+  feed(in(f::kAck | f::kPsh, kPeerIss + 101).ack(kTargetIss + 2).data(text(100, 'e')));
+  feed(out(f::kRst | f::kAck, kTargetIss + 2).ack(kPeerIss + 201));  // close() with unread data
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // A listener whose accept queue is full drops the ACK that completes the handshake and stays in
 // SYN-RECEIVED; a SYN with the same ISN, now without window scale, gets the SYN-ACK of the SYN it
 // kept (with window scale), as Linux's request socket answers (found by session_fuzzer).
