@@ -900,5 +900,30 @@ TEST_F(DataTest, SackRecoverySendsNoNewDataBeyondThePartialAcksWindow) {
   EXPECT_EQ(more.front().seq.value(), right_edge);
 }
 
+// RFC 6675 4, NextSeg rule (3) (SHOULD): with no lost hole left to retransmit and no new data
+// to send, a hole below SACKed data that is not yet deemed lost is retransmitted while the pipe
+// allows. Segments 2-8 and 10 are SACKed: segment 1 is lost (eight SACKed above it) and goes by
+// rule (1); segment 9 is not lost (one SACKed above it), and nothing is left to write, so it goes
+// by rule (3).
+TEST_F(DataTest, SackRecoveryRetransmitsAHoleNotYetLostWhenNothingElseMayGo) {
+  config.sack = true;
+  make_stack();
+  constexpr std::uint16_t kWindow = 10 * kMss;
+  open([](Segment& s) {
+    s.options.sack_permitted = true;
+    s.window = kWindow;
+  });
+  ASSERT_EQ(write(std::size_t{10} * kMss).size(), 10U);
+  Segment dup = seg(f::kAck, rcv, snd, "", kWindow);
+  dup.options.sack = {block(snd + kMss, snd + 8 * kMss), block(snd + 9 * kMss, snd + 10 * kMss)};
+  send(dup);
+  ASSERT_TRUE(snap().in_recovery);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 2U);
+  EXPECT_EQ(out[0].seq.value(), snd);             // rule (1): the lost segment 1
+  EXPECT_EQ(out[1].seq.value(), snd + 8 * kMss);  // rule (3): segment 9
+  EXPECT_EQ(out[1].payload.size(), std::size_t{kMss});
+}
+
 }  // namespace
 }  // namespace synack::stack::testing

@@ -292,7 +292,8 @@ class Engine {
   void on_new_ack(Tcb& t, const Segment& seg, std::uint32_t acked);
   void on_duplicate_ack(Tcb& t);
   void enter_recovery(Tcb& t);
-  void sack_retransmit(Tcb& t);  // RFC 6675 5 (C): lost holes first, as the pipe allows
+  void sack_retransmit(Tcb& t);        // RFC 6675 5 (C): lost holes first, as the pipe allows
+  void sack_retransmit_holes(Tcb& t);  // then NextSeg rule (3), after output()'s new data
   std::uint32_t flight_size(const Tcb& t) const;
 
   // output.cc

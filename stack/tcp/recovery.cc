@@ -66,6 +66,7 @@ void Engine::enter_recovery(Tcb& t) {
     t.cong.cwnd = t.cong.ssthresh;
     sack_retransmit(t);
     output(t);  // a duplicate ACK: the window it carries is the one already taken
+    sack_retransmit_holes(t);
     return;
   }
   t.cong.cwnd = t.cong.ssthresh + kDupThresh * std::uint32_t{mss};
@@ -87,12 +88,31 @@ void Engine::sack_retransmit(Tcb& t) {
   }
 }
 
+void Engine::sack_retransmit_holes(Tcb& t) {
+  // RFC 6675 4, NextSeg rule (3) (a SHOULD): when no lost hole is left (rule 1) and output()
+  // could send no new data (rule 2: the peer's window, or nothing written), a hole below SACKed
+  // data that is not yet deemed lost goes anyway, while cwnd - pipe >= 1 SMSS. Rule (4), the
+  // rescue retransmission (a MAY), is not used.
+  if (!t.in_recovery || !t.sack_permitted) return;
+  const std::uint32_t mss = t.snd_mss;
+  for (;;) {
+    const std::uint32_t pipe = t.scoreboard.pipe(t.snd_una, t.snd_max, t.high_rxt, mss);
+    if (t.cong.cwnd < pipe + mss) break;
+    const auto hole = t.scoreboard.next_seg_hole(t.snd_una, t.snd_max, t.high_rxt, mss);
+    if (!hole) break;
+    const std::uint32_t sent = resend(t, hole->first, hole->second);
+    if (sent == 0) break;
+    t.high_rxt = hole->first + sent;
+  }
+}
+
 void Engine::on_duplicate_ack(Tcb& t) {
   if (t.cc == nullptr) return;
   if (t.in_recovery) {
     if (t.sack_permitted) {
       sack_retransmit(t);  // the ACK's SACK blocks have changed the pipe
       output(t);
+      sack_retransmit_holes(t);
       return;
     }
     // RFC 6582 3.2 step 4: each further duplicate ACK means a segment has left the network.

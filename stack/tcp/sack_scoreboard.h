@@ -22,8 +22,10 @@
 //    flight again and may be retransmitted; RFC 2018 section 8 has the sender treat SACK
 //    information as advisory anyway. The cheapest range to forget is the shortest.
 //  - NextSeg rule (2), new data, needs the send buffer and the peer's window: it is the caller's,
-//    tried when next_seg() returns nothing. Rule (3) is next_seg_hole() and rule (4), the rescue
-//    retransmission, is rescue_seg(); the caller keeps RescueRxt and its condition.
+//    tried when next_seg() returns nothing. Rule (3) is next_seg_hole() (the engine's
+//    sack_retransmit_holes) and rule (4), the rescue retransmission, is rescue_seg(), which the
+//    engine does not use (README, deviations); the caller would keep RescueRxt and its
+//    condition.
 //  - After a retransmission timeout RFC 6675 section 5.1 (and RFC 2018 section 8) have the sender
 //    stop trusting the scoreboard: call clear() then.
 #pragma once

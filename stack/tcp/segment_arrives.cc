@@ -494,6 +494,7 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
       break;
   }
   output(t);  // the ACK may have opened the window
+  sack_retransmit_holes(t);
 }
 
 void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
