@@ -116,14 +116,15 @@ struct SynInfo {
   bool ts = false;
   bool sack_ok = false;
 
-  // Another SYN with the same ISN: an option either carried is allowed (the shift of the first
-  // that had one stands).
+  // Another SYN with the same ISN: an option either carried is allowed, and of two window
+  // shifts the larger (the target may scale the peer's windows by either, and the larger
+  // allows more).
   void merge_options(const SynInfo& again) {
     ts = ts || again.ts;
     sack_ok = sack_ok || again.sack_ok;
-    if (!ws && again.ws) {
+    if (again.ws) {
+      shift = ws ? std::max(shift, again.shift) : again.shift;
       ws = true;
-      shift = again.shift;
     }
   }
 

@@ -430,6 +430,20 @@ TEST_F(OracleTest, AFinWithoutAckDoesNotEndThePeersStream) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// A SYN answered by a closed port's RST, then one with the same ISN and a larger window shift
+// to a listener: the oracle keeps both SYNs' options, and of the two shifts the larger, so the
+// window the target may fill is the one the second SYN set (found by session_fuzzer).
+TEST_F(OracleTest, TwoSynsWithOneIsnAllowTheLargerWindowShift) {
+  feed(in(f::kSyn, kPeerIss).opt(OptWindowScale{2}));
+  feed(out(f::kRst | f::kAck, 0).ack(kPeerIss + 1));
+  feed(in(f::kSyn, kPeerIss).opt(OptWindowScale{14}));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).opt(OptWindowScale{7}));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(512));
+  app_writes(text(3000, 'w'));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(text(3000, 'w')));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // A listener whose accept queue is full drops the ACK that completes the handshake and stays in
 // SYN-RECEIVED; a SYN with the same ISN, now without window scale, gets the SYN-ACK of the SYN it
 // kept (with window scale), as Linux's request socket answers (found by session_fuzzer).
