@@ -14,11 +14,17 @@ if(SYNACK_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "SYNACK_FUZZ needs clang (libFuzzer); configure with the 'fuzz' preset")
   endif()
-  # OSS-Fuzz and ClusterFuzzLite pass their own engine and sanitizer flags through CXXFLAGS and
-  # LIB_FUZZING_ENGINE; only add ours when building standalone.
   # Coverage feedback from the code under test only (fuzz/coverage-allowlist.txt says why). Also
   # under OSS-Fuzz / ClusterFuzzLite, where it narrows the -fsanitize=fuzzer-no-link of CXXFLAGS.
-  add_compile_options(-fsanitize-coverage-allowlist=${PROJECT_SOURCE_DIR}/fuzz/coverage-allowlist.txt)
+  # The compiler does not report the list as a dependency: its hash in the flags rebuilds
+  # everything when it changes (and CMake re-runs when it does).
+  set(allowlist ${PROJECT_SOURCE_DIR}/fuzz/coverage-allowlist.txt)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${allowlist})
+  file(MD5 ${allowlist} allowlist_md5)
+  add_compile_options(-fsanitize-coverage-allowlist=${allowlist}
+                      -DSYNACK_COVERAGE_ALLOWLIST=${allowlist_md5})
+  # OSS-Fuzz and ClusterFuzzLite pass their own engine and sanitizer flags through CXXFLAGS and
+  # LIB_FUZZING_ENGINE; only add ours when building standalone.
   if(DEFINED ENV{LIB_FUZZING_ENGINE})
     # May hold several flags (or a library path): one link argument each.
     separate_arguments(SYNACK_FUZZ_ENGINE UNIX_COMMAND "$ENV{LIB_FUZZING_ENGINE}")
