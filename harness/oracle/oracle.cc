@@ -328,9 +328,10 @@ struct TupleState {
   std::deque<Handshake> handshakes;
   // The newest handshake whose SYN-ACK had ISN `target_isn` (and whose SYN had `peer_isn`).
   const Handshake* handshake_for(Seq target_isn, std::optional<Seq> peer_isn = {}) const {
-    for (auto it = handshakes.rbegin(); it != handshakes.rend(); ++it) {
-      if (it->synack.tcp.seq == target_isn && (!peer_isn || it->syn.tcp.seq == *peer_isn)) {
-        return &*it;
+    for (std::size_t i = handshakes.size(); i-- > 0;) {  // newest first
+      const Handshake& hs = handshakes[i];
+      if (hs.synack.tcp.seq == target_isn && (!peer_isn || hs.syn.tcp.seq == *peer_isn)) {
+        return &hs;
       }
     }
     return nullptr;
@@ -1153,11 +1154,10 @@ struct Oracle::Impl {
         } else {
           c->end = End::kLive;  // (a handshake older than those remembered)
         }
-      } else if (c->end == End::kMaybeGone && !(own_cookie_ack && !c->target_past_syn)) {
-        lose(tu, *c);
-      } else if (c->end == End::kLive && !own_cookie_ack && c->target_passive &&
-                 !c->target_past_syn && cookie->syn.tcp.seq != c->peer_syn.iss) {
-        // The target may complete that earlier handshake instead of the one the oracle
+      } else if ((c->end == End::kMaybeGone && !(own_cookie_ack && !c->target_past_syn)) ||
+                 (c->end == End::kLive && !own_cookie_ack && c->target_passive &&
+                  !c->target_past_syn && cookie->syn.tcp.seq != c->peer_syn.iss)) {
+        // Or the target may complete that earlier handshake instead of the one the oracle
         // follows, and the peer's bytes on it count from another ISN: the oracle cannot tell
         // which connection the target holds, or which the application reads.
         lose(tu, *c);
