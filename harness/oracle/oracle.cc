@@ -554,8 +554,9 @@ struct Oracle::Impl {
       }
     }
     // Beyond where a fresh connection from the handshake could be: the target holds the old one.
-    if (!syn && c->maybe_reopened &&
-        (h.seq.gt(c->target_syn.iss + 1) || (c->peer_syn.seen && h.ack.gt(c->peer_syn.iss + 1)))) {
+    // (Only SEQ tells: the ACK that returned the cookie may have carried data, which the fresh
+    // connection acknowledges as the old one would.)
+    if (!syn && c->maybe_reopened && h.seq.gt(c->target_syn.iss + 1)) {
       c->maybe_reopened = false;
     }
     // Only what SYN-RECEIVED cannot send proves the target synchronized: data, a FIN, or an ACK
