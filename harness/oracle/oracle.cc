@@ -807,6 +807,17 @@ struct Oracle::Impl {
     return &c;
   }
 
+  // A listener that never spoke past its SYN-ACK may still keep the earlier SYN with the ISN
+  // of `c`'s (the oracle thought it gone: a RST it may have ignored, a closed-port answer to an
+  // unacceptable ACK that SYN-RECEIVED sends too) and answer by that SYN's options.
+  static void take_kept_syn_options(const TupleState& tu, Conn& c) {
+    const Conn* before = tu.previous.get();
+    if (before != nullptr && before->target_passive && !before->target_past_syn &&
+        before->peer_syn.seen && c.peer_syn.seen && before->peer_syn.iss == c.peer_syn.iss) {
+      c.peer_syn.merge_options(before->peer_syn);
+    }
+  }
+
   // A SYN-ACK with a new ISN on a synchronized connection: the target answers the peer's latest
   // SYN as a new connection, so it has none on this 4-tuple any more. That is a challenge-ack
   // violation when the SYN was on a connection that cannot have died silently; either way the
@@ -823,13 +834,7 @@ struct Oracle::Impl {
     if (tu.last_peer_syn) {
       c.start_peer(*tu.last_peer_syn);
       record_peer_segment(Seg{*tu.last_peer_syn, s.key, s.time_us}, c);
-      // A listener that never spoke past its SYN-ACK may answer by the SYN it kept with this
-      // ISN, whose options may differ.
-      if (const Conn* before = tu.previous.get();
-          before != nullptr && before->target_passive && !before->target_past_syn &&
-          before->peer_syn.seen && before->peer_syn.iss == c.peer_syn.iss) {
-        c.peer_syn.merge_options(before->peer_syn);
-      }
+      take_kept_syn_options(tu, c);
     }
     return c;
   }
@@ -1171,14 +1176,7 @@ struct Oracle::Impl {
         c = &tu.start_conn();  // a passive open on the target's side
         c->target_passive = true;
         c->start_peer(s.p);
-        // A listener that never spoke past its SYN-ACK may still keep the earlier SYN with this
-        // ISN (the oracle thought it gone: a RST it may have ignored, a closed-port answer to an
-        // unacceptable ACK that SYN-RECEIVED sends too) and answer by that SYN's options.
-        if (const Conn* before = tu.previous.get();
-            before != nullptr && before->target_passive && !before->target_past_syn &&
-            before->peer_syn.seen && before->peer_syn.iss == h.seq) {
-          c->peer_syn.merge_options(before->peer_syn);
-        }
+        take_kept_syn_options(tu, *c);
       } else if (c->established()) {
         needs_challenge = true;  // RFC 5961 4.2
       } else if (!c->peer_syn.seen || (h.seq != c->peer_syn.iss && !c->last_ack)) {

@@ -294,6 +294,8 @@ class Engine {
   void enter_recovery(Tcb& t);
   void sack_retransmit(Tcb& t);        // RFC 6675 5 (C): lost holes first, as the pipe allows
   void sack_retransmit_holes(Tcb& t);  // then NextSeg rule (3), after output()'s new data
+  // The loop both share: holes from NextSeg rule (1), or rule (3), while cwnd - pipe >= SMSS.
+  void sack_resend_while_pipe_allows(Tcb& t, bool lost_only);
   std::uint32_t flight_size(const Tcb& t) const;
 
   // output.cc

@@ -76,16 +76,7 @@ void Engine::sack_retransmit(Tcb& t) {
   // RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS, send NextSeg(): first the lost holes (rule 1).
   // New data (rule 2) is output()'s, which weighs it against the same pipe and the peer's
   // window; the caller calls it once SND.WND is the one the ACK carries.
-  const std::uint32_t mss = t.snd_mss;
-  for (;;) {
-    const std::uint32_t pipe = t.scoreboard.pipe(t.snd_una, t.snd_max, t.high_rxt, mss);
-    if (t.cong.cwnd < pipe + mss) break;
-    const auto next = t.scoreboard.next_seg(t.snd_una, t.snd_max, t.high_rxt, mss);
-    if (!next) break;
-    const std::uint32_t sent = resend(t, next->first, next->second);
-    if (sent == 0) break;
-    t.high_rxt = next->first + sent;
-  }
+  sack_resend_while_pipe_allows(t, /*lost_only=*/true);
 }
 
 void Engine::sack_retransmit_holes(Tcb& t) {
@@ -94,11 +85,16 @@ void Engine::sack_retransmit_holes(Tcb& t) {
   // data that is not yet deemed lost goes anyway, while cwnd - pipe >= 1 SMSS. Rule (4), the
   // rescue retransmission (a MAY), is not used.
   if (!t.in_recovery || !t.sack_permitted) return;
+  sack_resend_while_pipe_allows(t, /*lost_only=*/false);
+}
+
+void Engine::sack_resend_while_pipe_allows(Tcb& t, bool lost_only) {
   const std::uint32_t mss = t.snd_mss;
   for (;;) {
     const std::uint32_t pipe = t.scoreboard.pipe(t.snd_una, t.snd_max, t.high_rxt, mss);
     if (t.cong.cwnd < pipe + mss) break;
-    const auto hole = t.scoreboard.next_seg_hole(t.snd_una, t.snd_max, t.high_rxt, mss);
+    const auto hole = lost_only ? t.scoreboard.next_seg(t.snd_una, t.snd_max, t.high_rxt, mss)
+                                : t.scoreboard.next_seg_hole(t.snd_una, t.snd_max, t.high_rxt, mss);
     if (!hole) break;
     const std::uint32_t sent = resend(t, hole->first, hole->second);
     if (sent == 0) break;
