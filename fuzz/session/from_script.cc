@@ -160,23 +160,17 @@ class Converter {
   }
 
   void icmp(const script::IcmpLine& m) {
-    struct TypeCode {
-      std::uint8_t type;
-      std::uint8_t code;
-    };
-    constexpr std::array<TypeCode, 9> kKinds = {
-        {{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {11, 0}, {12, 0}, {4, 0}}};
-    const auto kind = std::find_if(kKinds.begin(), kKinds.end(), [&](const TypeCode& k) {
-      return k.type == m.type && k.code == m.code;
-    });
+    const auto kind =
+        std::find_if(kIcmpTypeCodes.begin(), kIcmpTypeCodes.end(),
+                     [&](const IcmpTypeCode& k) { return k.type == m.type && k.code == m.code; });
     const auto flow = flow_of(m.attributes.sport.value_or(default_port_));
-    if (kind == kKinds.end() || !flow) {
+    if (kind == kIcmpTypeCodes.end() || !flow) {
       ++out_.lines_left_out;
       return;
     }
     Icmp op;
     op.flow = *flow;
-    op.kind = static_cast<Icmp::Kind>(kind - kKinds.begin());
+    op.kind = static_cast<Icmp::Kind>(kind - kIcmpTypeCodes.begin());
     op.anchor = AckAnchor::kStackIss;
     op.offset = static_cast<std::int32_t>(m.seq_start);
     op.quoted_length =
@@ -234,10 +228,7 @@ class Converter {
   void apply_pending(int fd) {
     auto it = pending_.find(fd);
     if (it == pending_.end()) return;
-    for (const auto& [which, raw] : it->second) {
-      emit(Call{Call::Op::kSetsockopt, slots_.at(fd),
-                static_cast<std::uint32_t>(which + kSockoptCount * raw)});
-    }
+    for (const auto& [which, raw] : it->second) emit(setsockopt_call(slots_.at(fd), which, raw));
     pending_.erase(it);
   }
 
@@ -289,7 +280,8 @@ class Converter {
         return;
       }
       if (auto s = slot(c)) {
-        call(Call::Op::kSetsockopt, *s, static_cast<std::uint32_t>(which + kSockoptCount * *raw));
+        emit(setsockopt_call(*s, which, *raw));
+        ++out_.lines_used;
       } else {
         pending_[static_cast<int>(*fd)].emplace_back(which, *raw);  // before listen/connect
         ++out_.lines_used;
@@ -301,7 +293,14 @@ class Converter {
       ++out_.lines_left_out;
       return;
     }
-    if (n == "accept") {
+    if (n == "connect") {  // on a socket that has a slot: listening or connected
+      const auto flow = flow_of(port_arg(c));
+      if (flow) {
+        call(Call::Op::kConnectAgain, *s, *flow);
+      } else {
+        ++out_.lines_left_out;
+      }
+    } else if (n == "accept") {
       call(Call::Op::kAccept, *s, 0);
       if (c.result && *c.result >= 0) new_slot(static_cast<int>(*c.result));
     } else if (n == "read" || n == "recv") {
@@ -323,8 +322,9 @@ class Converter {
     } else if (n == "getsockopt") {
       const std::string name = symbol(c, 2);
       const auto it = std::find(kSockoptNames.begin(), kSockoptNames.end(), name);
-      if (it != kSockoptNames.end() || name == "SO_ERROR") {
-        call(Call::Op::kGetsockopt, *s, static_cast<std::uint32_t>(it - kSockoptNames.begin()));
+      if (it != kSockoptNames.end()) {
+        emit(getsockopt_call(*s, static_cast<std::size_t>(it - kSockoptNames.begin())));
+        ++out_.lines_used;
       } else {
         ++out_.lines_left_out;
       }

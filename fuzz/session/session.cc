@@ -75,6 +75,10 @@ constexpr std::array<IntOption, kSockoptCount> kOptions = {{
     {"SOL_SOCKET", SocketOption::kSndBuf},
     {"IPPROTO_TCP", SocketOption::kMaxSeg},
     {"IPPROTO_TCP", SocketOption::kUserTimeout},
+    {"SOL_SOCKET", SocketOption::kReuseAddr},
+    {"IPPROTO_IP", SocketOption::kTos},
+    {"IPPROTO_IP", SocketOption::kTtl},
+    {"SOL_SOCKET", SocketOption::kError},
 }};
 
 constexpr std::size_t kMaxWrite = 20000;  // Call::Op::kWrite writes arg % kMaxWrite + 1 bytes
@@ -295,12 +299,6 @@ class Session {
   // TCP, 192.168.0.1 > 192.168.0.2), with the stack's port, the harness port and the sequence
   // number. The oracle is about TCP segments only and does not see it.
   void icmp(const Icmp& m) {
-    struct TypeCode {
-      std::uint8_t type;
-      std::uint8_t code;
-    };
-    constexpr std::array<TypeCode, 9> kKinds = {
-        {{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {11, 0}, {12, 0}, {4, 0}}};
     const auto port = static_cast<std::uint16_t>(kFirstPeerPort + m.flow);
     Flow& f = flows_[m.flow];
     const std::optional<stack::Snapshot> tcb = connection(port);
@@ -323,7 +321,8 @@ class Session {
         seq = tcb ? tcb->snd_una.value() + tcb->snd_wnd : iss;
     }
     seq += static_cast<std::uint32_t>(m.offset);
-    const TypeCode tc = kKinds[static_cast<std::size_t>(m.kind) % kKinds.size()];
+    const IcmpTypeCode tc =
+        kIcmpTypeCodes[static_cast<std::size_t>(m.kind) % kIcmpTypeCodes.size()];
     wire::Ipv4Header original;
     original.flags = wire::kIpFlagDontFragment;
     original.protocol = wire::kIpProtoTcp;
@@ -396,11 +395,11 @@ class Session {
     target::SockCall sc;
     sc.fd = fd;
     std::string text;
-    if (c.op == Call::Op::kGetsockopt) {
-      const std::size_t which = c.arg % (kSockoptCount + 1);
+    if (c.op == Call::Op::kGetsockopt || c.op == Call::Op::kGetsockoptMore) {
+      const std::size_t which = getsockopt_choice(c);
       sc.op = target::SockCall::Op::kGetsockopt;
-      sc.option = which == kSockoptCount ? "SO_ERROR" : kSockoptNames[which];
-      const char* level = which == kSockoptCount ? "SOL_SOCKET" : kOptions[which].level;
+      sc.option = kSockoptNames[which];
+      const char* level = kOptions[which].level;
       const target::SockResult r = target::stack_call(stack_, sc, kPeerAddr);
       text = "getsockopt(" + fd_text + ", " + level + ", " + sc.option + ", " +
              (r.ret == 0 ? "[" + std::to_string(r.value) + "], [4]) = 0"
@@ -444,6 +443,22 @@ class Session {
     return s.value();
   }
 
+  // connect(fd, 192.168.0.2, 40000 + arg % kFlows); a connection it starts is the flow's new
+  // one, whose port and ISN the flow learns from its SYN.
+  void connect(int fd, std::uint32_t arg) {
+    const auto port = static_cast<std::uint16_t>(kFirstPeerPort + arg % kFlows);
+    auto r = stack_.connect(fd, stack::Endpoint{kPeerAddr, port});
+    if (r.ok() || r.error() == EINPROGRESS) {
+      Flow& f = flows_[port - kFirstPeerPort];
+      f.learn_stack_port = true;
+      f.stack_port.reset();
+      f.isn_fresh = true;
+    }
+    log_call("connect(" + std::to_string(fd) + ", {sin_family=AF_INET, sin_port=htons(" +
+             std::to_string(port) +
+             "), sin_addr=inet_addr(\"192.168.0.2\")}, 16) = " + result_text(r, 0));
+  }
+
   void call(const Call& c) {
     const std::string fd_text = std::to_string(socket_in(c.slot));
     switch (c.op) {
@@ -462,19 +477,7 @@ class Session {
         break;
       }
       case Call::Op::kConnect: {
-        const auto s = new_socket();
-        if (!s) break;
-        const auto port = static_cast<std::uint16_t>(kFirstPeerPort + c.arg % kFlows);
-        auto r = stack_.connect(*s, stack::Endpoint{kPeerAddr, port});
-        if (r.ok() || r.error() == EINPROGRESS) {
-          Flow& f = flows_[port - kFirstPeerPort];
-          f.learn_stack_port = true;
-          f.stack_port.reset();
-          f.isn_fresh = true;
-        }
-        log_call("connect(" + std::to_string(*s) + ", {sin_family=AF_INET, sin_port=htons(" +
-                 std::to_string(port) +
-                 "), sin_addr=inet_addr(\"192.168.0.2\")}, 16) = " + result_text(r, 0));
+        if (const auto s = new_socket()) connect(*s, c.arg);
         break;
       }
       case Call::Op::kAccept: {
@@ -534,18 +537,28 @@ class Session {
         log_call("close(" + fd_text + ") = " + result_text(r, 0));
         break;
       }
-      case Call::Op::kSetsockopt: {
+      case Call::Op::kConnectAgain: {
+        // RFC 9293 3.10.1: OPEN where a connection exists is "error: connection already exists"
+        // (EALREADY while it synchronizes, EISCONN after); a socket whose connection failed
+        // may connect again.
         const int fd = socket_in(c.slot);
         if (fd < 0) return;
-        const std::size_t which = c.arg % kSockoptCount;
-        const IntOption& o = kOptions[which];
-        const int value = sockopt_value(which, c.arg / kSockoptCount);
-        auto r = stack_.setsockopt(fd, o.option, value);
-        log_call("setsockopt(" + fd_text + ", " + o.level + ", " + kSockoptNames[which] + ", [" +
-                 std::to_string(value) + "], 4) = " + result_text(r, 0));
+        connect(fd, c.arg);
+        break;
+      }
+      case Call::Op::kSetsockopt:
+      case Call::Op::kSetsockoptMore: {
+        const int fd = socket_in(c.slot);
+        if (fd < 0) return;
+        const SockoptChoice choice = setsockopt_choice(c);
+        const IntOption& o = kOptions[choice.option];
+        auto r = stack_.setsockopt(fd, o.option, choice.value);
+        log_call("setsockopt(" + fd_text + ", " + o.level + ", " + kSockoptNames[choice.option] +
+                 ", [" + std::to_string(choice.value) + "], 4) = " + result_text(r, 0));
         break;
       }
       case Call::Op::kGetsockopt:
+      case Call::Op::kGetsockoptMore:
       case Call::Op::kPoll:
       case Call::Op::kIoctl: {
         const int fd = socket_in(c.slot);

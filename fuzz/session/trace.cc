@@ -216,12 +216,14 @@ Advance random_advance(Rng& r) {
 
 Call random_call(Rng& r) {
   Call c;
-  constexpr std::array<Call::Op, 17> kOps = {
-      Call::Op::kRead,    Call::Op::kRead,     Call::Op::kWrite,      Call::Op::kWrite,
-      Call::Op::kWrite,   Call::Op::kAccept,   Call::Op::kAccept,     Call::Op::kListen,
-      Call::Op::kConnect, Call::Op::kShutdown, Call::Op::kClose,      Call::Op::kSetsockopt,
-      Call::Op::kAbort,   Call::Op::kClose,    Call::Op::kGetsockopt, Call::Op::kPoll,
-      Call::Op::kIoctl};
+  constexpr std::array<Call::Op, 20> kOps = {
+      Call::Op::kRead,           Call::Op::kRead,        Call::Op::kWrite,
+      Call::Op::kWrite,          Call::Op::kWrite,       Call::Op::kAccept,
+      Call::Op::kAccept,         Call::Op::kListen,      Call::Op::kConnect,
+      Call::Op::kShutdown,       Call::Op::kClose,       Call::Op::kSetsockopt,
+      Call::Op::kAbort,          Call::Op::kClose,       Call::Op::kGetsockopt,
+      Call::Op::kPoll,           Call::Op::kIoctl,       Call::Op::kSetsockoptMore,
+      Call::Op::kGetsockoptMore, Call::Op::kConnectAgain};
   c.op = kOps[r.below(kOps.size())];
   c.slot = static_cast<std::uint8_t>(r.below(4));
   c.arg = static_cast<std::uint32_t>(r.chance(50) ? r.below(3000) : r.next());
@@ -409,9 +411,10 @@ const char* ack_anchor_name(AckAnchor a) {
 }
 
 const char* call_name(Call::Op op) {
-  constexpr std::array<const char*, 12> kNames = {"listen", "connect",    "accept", "read",
-                                                  "write",  "shutdown",   "close",  "setsockopt",
-                                                  "abort",  "getsockopt", "poll",   "ioctl"};
+  constexpr std::array<const char*, 15> kNames = {
+      "listen",          "connect",         "accept",       "read",       "write", "shutdown",
+      "close",           "setsockopt",      "abort",        "getsockopt", "poll",  "ioctl",
+      "setsockopt-more", "getsockopt-more", "connect-again"};
   return kNames[static_cast<std::size_t>(op) % kNames.size()];
 }
 
@@ -432,12 +435,23 @@ int sockopt_value(std::size_t option, std::uint32_t raw) {
       return static_cast<int>(256 + raw % 200000);
     case 7:  // TCP_MAXSEG
       return static_cast<int>(raw % 2000);
-    default:  // TCP_USER_TIMEOUT (ms)
+    case 8:  // TCP_USER_TIMEOUT (ms)
       return static_cast<int>(raw % 120000);
+    case 9:   // SO_REUSEADDR
+    case 12:  // SO_ERROR (read-only: any value)
+      return static_cast<int>(raw & 1);
+    case 10:  // IP_TOS
+      return static_cast<int>(raw % 256);
+    default:  // IP_TTL: -1 (the default), 0 and 256 (EINVAL) and 1..255
+      return static_cast<int>(raw % 258) - 1;
   }
 }
 
 std::optional<std::uint32_t> sockopt_raw(std::size_t option, int value) {
+  if (option == 11) {  // IP_TTL
+    if (value < -1 || value > 256) return std::nullopt;
+    return static_cast<std::uint32_t>(value + 1);
+  }
   if (value < 0) return std::nullopt;
   const auto v = static_cast<std::uint32_t>(value);
   std::optional<std::uint32_t> raw;
@@ -460,6 +474,36 @@ std::optional<std::uint32_t> sockopt_raw(std::size_t option, int value) {
   }
   if (sockopt_value(option, *raw) != value) return std::nullopt;
   return raw;
+}
+
+SockoptChoice setsockopt_choice(const Call& c) {
+  const bool more = c.op == Call::Op::kSetsockoptMore;
+  const std::size_t count = more ? kMoreSockopts : kFirstSockopts;
+  const std::size_t option = (more ? kFirstSockopts : 0) + c.arg % count;
+  return {option, sockopt_value(option, static_cast<std::uint32_t>(c.arg / count))};
+}
+
+Call setsockopt_call(std::uint8_t slot, std::size_t option, std::uint32_t raw) {
+  const bool more = option >= kFirstSockopts;
+  const std::size_t count = more ? kMoreSockopts : kFirstSockopts;
+  const std::size_t index = option - (more ? kFirstSockopts : 0);
+  return Call{more ? Call::Op::kSetsockoptMore : Call::Op::kSetsockopt, slot,
+              static_cast<std::uint32_t>(index + count * raw)};
+}
+
+std::size_t getsockopt_choice(const Call& c) {
+  if (c.op == Call::Op::kGetsockoptMore) return kFirstSockopts + c.arg % (kMoreSockopts - 1);
+  const std::size_t which = c.arg % (kFirstSockopts + 1);
+  return which == kFirstSockopts ? kSoError : which;
+}
+
+Call getsockopt_call(std::uint8_t slot, std::size_t option) {
+  if (option == kSoError) return Call{Call::Op::kGetsockopt, slot, kFirstSockopts};
+  if (option >= kFirstSockopts) {
+    return Call{Call::Op::kGetsockoptMore, slot,
+                static_cast<std::uint32_t>(option - kFirstSockopts)};
+  }
+  return Call{Call::Op::kGetsockopt, slot, static_cast<std::uint32_t>(option)};
 }
 
 Trace decode(const std::uint8_t* data, std::size_t size) {

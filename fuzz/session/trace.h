@@ -115,12 +115,17 @@ struct Call {
     kWrite,       // write(slot, arg % 20000 + 1)
     kShutdown,    // shutdown(slot, arg % 3)
     kClose,       // close(slot)
-    kSetsockopt,  // setsockopt(slot, kSockoptNames[arg % kSockoptCount], sockopt_value(...))
+    kSetsockopt,  // setsockopt(slot, an option and value: setsockopt_choice)
     kAbort,       // SO_LINGER {1, 0} then close(slot): a RST
     // Observation: what a script can ask and check.
-    kGetsockopt,  // getsockopt(slot, kSockoptNames[arg % kSockoptCount] or SO_ERROR)
+    kGetsockopt,  // getsockopt(slot, an option: getsockopt_choice)
     kPoll,        // poll({slot, POLLIN|POLLOUT|POLLRDHUP}, 0)
     kIoctl,       // ioctl(slot, SIOCINQ or SIOCOUTQ)
+    // Added after the wire form was first fixed, at the end so that every earlier input keeps its
+    // meaning (the op byte is taken % kCount and canonical inputs store 0..kCount - 1).
+    kSetsockoptMore,  // setsockopt(slot, an option and value: setsockopt_choice)
+    kGetsockoptMore,  // getsockopt(slot, an option: getsockopt_choice)
+    kConnectAgain,    // connect(slot, 192.168.0.2, 40000 + arg % kFlows) on an existing socket
     kCount,
   };
   Op op = Op::kListen;
@@ -129,15 +134,34 @@ struct Call {
   friend bool operator==(const Call&, const Call&) = default;
 };
 
-// Call::Op::kSetsockopt: the option is arg % kSockoptCount in this order, its value
-// sockopt_value(option, arg / kSockoptCount).
-inline constexpr std::size_t kSockoptCount = 9;
+// The socket options a trace sets and reads. Call::Op::kSetsockopt and kGetsockopt choose from
+// the first kFirstSockopts (arg % kFirstSockopts; kGetsockopt has SO_ERROR as one more choice),
+// kSetsockoptMore from the rest (kFirstSockopts + arg % kMoreSockopts) and kGetsockoptMore from
+// the rest but SO_ERROR; a set's value is sockopt_value(option, arg / the count chosen from).
+inline constexpr std::size_t kFirstSockopts = 9;
+inline constexpr std::size_t kMoreSockopts = 4;
+inline constexpr std::size_t kSockoptCount = kFirstSockopts + kMoreSockopts;
 inline constexpr std::array<const char*, kSockoptCount> kSockoptNames = {
-    "TCP_NODELAY", "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL",   "TCP_KEEPCNT",
-    "SO_RCVBUF",   "SO_SNDBUF",    "TCP_MAXSEG",   "TCP_USER_TIMEOUT"};
+    "TCP_NODELAY", "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "SO_RCVBUF",
+    "SO_SNDBUF", "TCP_MAXSEG", "TCP_USER_TIMEOUT",
+    // kSetsockoptMore: SO_ERROR is read-only (ENOPROTOOPT); kGetsockoptMore reads the first three.
+    "SO_REUSEADDR", "IP_TOS", "IP_TTL", "SO_ERROR"};
+inline constexpr std::size_t kSoError = kSockoptCount - 1;
 int sockopt_value(std::size_t option, std::uint32_t raw);
 // The raw value that gives `value` for `option`; nullopt when the trace cannot make it.
 std::optional<std::uint32_t> sockopt_raw(std::size_t option, int value);
+
+// What a kSetsockopt or kSetsockoptMore call sets (an index into kSockoptNames, and the value),
+// and the call that sets `option` from raw value `raw`.
+struct SockoptChoice {
+  std::size_t option = 0;
+  int value = 0;
+};
+SockoptChoice setsockopt_choice(const Call& c);
+Call setsockopt_call(std::uint8_t slot, std::size_t option, std::uint32_t raw);
+// What a kGetsockopt or kGetsockoptMore call reads, and the call that reads `option`.
+std::size_t getsockopt_choice(const Call& c);
+Call getsockopt_call(std::uint8_t slot, std::size_t option);
 
 // An ICMP error from the network about a segment the stack sent on a flow (RFC 9293 3.9.2.2,
 // RFC 5927, RFC 1191): it quotes the segment's first 8 bytes, the quoted sequence number an
@@ -163,6 +187,14 @@ struct Icmp {
   std::uint16_t mtu = 0;            // kFragNeeded
   friend bool operator==(const Icmp&, const Icmp&) = default;
 };
+
+// The ICMP type and code of each Icmp::Kind, in its order.
+struct IcmpTypeCode {
+  std::uint8_t type;
+  std::uint8_t code;
+};
+inline constexpr std::array<IcmpTypeCode, static_cast<std::size_t>(Icmp::Kind::kCount)>
+    kIcmpTypeCodes = {{{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {11, 0}, {12, 0}, {4, 0}}};
 
 using Op = std::variant<Segment, Advance, Call, Icmp>;
 

@@ -330,7 +330,9 @@ class Engine {
   // user_calls.cc
   std::uint16_t pick_ephemeral(const std::function<bool(std::uint16_t)>& usable);  // 0: none
   void init_connection(Tcb& t, const SocketOptions& o) const;
-  void close_connection(Tcb& t, Socket* s);
+  // CLOSE (abort: ABORT) of the connection of socket s (nullptr: an orphan's), and of a socket.
+  void close_connection(Tcb& t, Socket* s, bool abort);
+  SysStatus release(SocketId id, bool abort);
 
   // icmp.cc
   void icmp_input(const Ipv4Packet& ip);  // an IPv4 packet with protocol 1, for us

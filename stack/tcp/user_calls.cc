@@ -269,18 +269,20 @@ void Engine::fin_in_syn_received(Tcb& t) {
   if (!t.rtx_deadline) arm_rtx(t);
 }
 
-void Engine::close_connection(Tcb& t, Socket* s) {
+void Engine::close_connection(Tcb& t, Socket* s, bool abort) {
   if (s != nullptr) s->conn = nullptr;
   t.owner = -1;
   if (t.state == State::kSynSent) {
     delete_tcb(t, 0);
     return;
   }
-  // SO_LINGER {on, 0} aborts; so does closing with unread data, which would otherwise be lost
-  // without the peer knowing (RFC 9293 3.10.4 SHLD-3, RFC 2525 2.17). Once both FINs are out
-  // (CLOSING, LAST-ACK, TIME-WAIT) ABORT sends no RST and just deletes the TCB (3.10.5), and
-  // unread data no longer matters to the peer.
-  const bool abortive = t.options.linger_on && t.options.linger_seconds == 0;
+  // RFC 9293 3.10.5 ABORT, and CLOSE with SO_LINGER {on, 0}: a RST from SYN-RECEIVED,
+  // ESTABLISHED, FIN-WAIT-1/2 and CLOSE-WAIT; none from SYN-SENT (nothing to reset, above) nor
+  // from CLOSING, LAST-ACK and TIME-WAIT, where both FINs are out and the TCB is simply deleted.
+  // Closing with unread data aborts too, as the data would otherwise be lost without the peer
+  // knowing (RFC 9293 3.10.4 SHLD-3, RFC 2525 2.17); once both FINs are out it no longer matters
+  // to the peer.
+  const bool abortive = abort || (t.options.linger_on && t.options.linger_seconds == 0);
   if (in_state(t.state, State::kClosing | State::kLastAck | State::kTimeWait)) {
     if (abortive) {
       delete_tcb(t, 0);
@@ -306,34 +308,18 @@ void Engine::close_connection(Tcb& t, Socket* s) {
   settle(t);
 }
 
-SysStatus Engine::close(SocketId id) {
+SysStatus Engine::release(SocketId id, bool abort) {
   Socket* s = sock(id);
   if (s == nullptr) return err(EBADF);
   if (s->listener) close_listener(*s);
-  if (s->conn != nullptr) close_connection(*s->conn, s);
+  if (s->conn != nullptr) close_connection(*s->conn, s, abort);
   sockets_.erase(id);
   return Ok{};
 }
 
-SysStatus Engine::abort(SocketId id) {
-  Socket* s = sock(id);
-  if (s == nullptr) return err(EBADF);
-  if (s->listener) close_listener(*s);
-  if (Tcb* t = s->conn) {
-    s->conn = nullptr;
-    t->owner = -1;
-    // RFC 9293 3.10.5 ABORT: a RST from SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2 and
-    // CLOSE-WAIT; none from SYN-SENT (nothing to reset) nor from CLOSING, LAST-ACK and
-    // TIME-WAIT, where both FINs are out and the TCB is simply deleted.
-    if (in_state(t->state, State::kSynReceived | State::kEstablished | State::kFinWait1 |
-                               State::kFinWait2 | State::kCloseWait)) {
-      send_rst(*t);
-    }
-    delete_tcb(*t, 0);
-  }
-  sockets_.erase(id);
-  return Ok{};
-}
+SysStatus Engine::close(SocketId id) { return release(id, false); }
+
+SysStatus Engine::abort(SocketId id) { return release(id, true); }
 
 SysStatus Engine::setsockopt(SocketId id, SocketOption opt, int value) {
   Socket* s = sock(id);
