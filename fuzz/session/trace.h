@@ -177,6 +177,18 @@ struct Icmp {
     kTimeExceeded,
     kParameterProblem,
     kSourceQuench,  // RFC 6633: ignored
+    // Added later, at the end so that earlier inputs keep their meaning: the unreachable codes
+    // RFC 1122 and RFC 1812 added (soft errors), a code past them, and non-errors (ignored).
+    kNetUnknown,
+    kHostUnknown,
+    kSourceHostIsolated,
+    kNetProhibited,
+    kHostProhibited,
+    kNetUnreachableForTos,
+    kAdminProhibited,  // RFC 1812 5.2.7.1
+    kUnreachableCode16,
+    kRedirectHost,
+    kEchoReply,
     kCount,
   };
   std::uint8_t flow = 0;
@@ -194,7 +206,25 @@ struct IcmpTypeCode {
   std::uint8_t code;
 };
 inline constexpr std::array<IcmpTypeCode, static_cast<std::size_t>(Icmp::Kind::kCount)>
-    kIcmpTypeCodes = {{{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {11, 0}, {12, 0}, {4, 0}}};
+    kIcmpTypeCodes = {{{3, 0},
+                       {3, 1},
+                       {3, 2},
+                       {3, 3},
+                       {3, 4},
+                       {3, 5},
+                       {11, 0},
+                       {12, 0},
+                       {4, 0},
+                       {3, 6},
+                       {3, 7},
+                       {3, 8},
+                       {3, 9},
+                       {3, 10},
+                       {3, 11},
+                       {3, 13},
+                       {3, 16},
+                       {5, 1},
+                       {0, 0}}};
 
 using Op = std::variant<Segment, Advance, Call, Icmp>;
 
