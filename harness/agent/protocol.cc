@@ -67,6 +67,7 @@ constexpr ErrnoName kErrnos[] = {
     {"ETIMEDOUT", ETIMEDOUT},
     {"ECONNREFUSED", ECONNREFUSED},
     {"EHOSTDOWN", EHOSTDOWN},
+    {"ENONET", ENONET},  // ICMP source host isolated (Linux's icmp_err_convert)
     {"EHOSTUNREACH", EHOSTUNREACH},
     {"EALREADY", EALREADY},
     {"EINPROGRESS", EINPROGRESS},
