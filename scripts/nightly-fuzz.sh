@@ -287,11 +287,17 @@ replay_works=0
 if [[ -x "$synack_bin" ]] && "$synack_bin" replay --help >/dev/null 2>&1; then replay_works=1; fi
 
 # What a crash report says went wrong and where, to group crashes of one bug: the sanitizer's
-# SUMMARY kind and the first two stack frames in this repository's sources (UBSan prints its
-# stack with print_stacktrace=1). Empty when the report names neither.
+# SUMMARY kind, what a fuzz target printed before it aborted, up to its first ": "
+# ("session_fuzzer: oracle [1.5 s] ack-monotonic: ..." gives "oracle ack-monotonic"; every
+# oracle finding aborts from the same two frames), and the first two stack frames in this
+# repository's sources (UBSan prints its stack with print_stacktrace=1). Empty when the report
+# names neither.
 signature_of() {
-  local kind frames
+  local kind finding frames
   kind=$(grep -m1 -E '^SUMMARY: ' "$1" | sed -E 's/^SUMMARY: //; s# (/|\().*##' || true)
+  finding=$(grep -m1 -E '^[a-z]+_fuzzer: ' "$1" | sed -E 's/^[a-z]+_fuzzer: //; s/^([a-z]+) \[[^]]*\] /\1 /' |
+    sed -E 's/: .*//' | cut -c1-80 || true)
+  if [[ -n "$finding" ]]; then kind="${kind:+$kind: }$finding"; fi
   frames=$(grep -E '^ *#[0-9]+ 0x[0-9a-f]+ in .* '"$ROOT"'/[^ ()]+:[0-9]+(:[0-9]+)?$' "$1" | head -n 2 |
     sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ in //' | sed "s#$ROOT/##" | paste -sd';' - |
     sed 's/;/; /g' || true)
