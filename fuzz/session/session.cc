@@ -95,6 +95,24 @@ std::span<const std::uint8_t> write_data(std::size_t offset, std::size_t n) {
   return std::span<const std::uint8_t>(kTable).subspan(offset % 26, n);
 }
 
+// A point of the stack's send sequence space on a flow: the flow's ISN as learned from the
+// stack's SYN, or a field of the connection's TCB; `without_tcb` when the stack has none.
+std::uint32_t send_anchor(AckAnchor a, const std::optional<stack::Snapshot>& tcb, std::uint32_t iss,
+                          std::uint32_t without_tcb) {
+  if (a == AckAnchor::kStackIss) return iss;
+  if (!tcb) return without_tcb;
+  switch (a) {
+    case AckAnchor::kSndUna:
+      return tcb->snd_una.value();
+    case AckAnchor::kSndNxt:
+      return tcb->snd_nxt.value();
+    case AckAnchor::kSndMax:
+      return tcb->snd_max.value();
+    default:  // kSndWndEdge
+      return tcb->snd_una.value() + tcb->snd_wnd;
+  }
+}
+
 class Session {
  public:
   Session(const Config& config, SessionLog* log) : log_(log), stack_(stack_config(config), 1) {
@@ -222,23 +240,7 @@ class Session {
     }
     seq += static_cast<std::uint32_t>(s.seq_offset);
     const std::uint32_t iss = f.stack_isn.value_or(0);
-    std::uint32_t ack = 0;
-    switch (s.ack_anchor) {
-      case AckAnchor::kStackIss:
-        ack = iss;
-        break;
-      case AckAnchor::kSndUna:
-        ack = tcb ? tcb->snd_una.value() : iss + 1;
-        break;
-      case AckAnchor::kSndNxt:
-        ack = tcb ? tcb->snd_nxt.value() : iss + 1;
-        break;
-      case AckAnchor::kSndMax:
-        ack = tcb ? tcb->snd_max.value() : iss + 1;
-        break;
-      default:
-        ack = tcb ? tcb->snd_una.value() + tcb->snd_wnd : iss + 1;
-    }
+    std::uint32_t ack = send_anchor(s.ack_anchor, tcb, iss, iss + 1);
     ack += static_cast<std::uint32_t>(s.ack_offset);
 
     wire::TcpPacket p;
@@ -303,23 +305,7 @@ class Session {
     Flow& f = flows_[m.flow];
     const std::optional<stack::Snapshot> tcb = connection(port);
     const std::uint32_t iss = f.stack_isn.value_or(0);
-    std::uint32_t seq = 0;
-    switch (m.anchor) {
-      case AckAnchor::kStackIss:
-        seq = iss;
-        break;
-      case AckAnchor::kSndUna:
-        seq = tcb ? tcb->snd_una.value() : iss;
-        break;
-      case AckAnchor::kSndNxt:
-        seq = tcb ? tcb->snd_nxt.value() : iss;
-        break;
-      case AckAnchor::kSndMax:
-        seq = tcb ? tcb->snd_max.value() : iss;
-        break;
-      default:
-        seq = tcb ? tcb->snd_una.value() + tcb->snd_wnd : iss;
-    }
+    std::uint32_t seq = send_anchor(m.anchor, tcb, iss, iss);
     seq += static_cast<std::uint32_t>(m.offset);
     const IcmpTypeCode tc =
         kIcmpTypeCodes[static_cast<std::size_t>(m.kind) % kIcmpTypeCodes.size()];
