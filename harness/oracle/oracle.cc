@@ -744,12 +744,14 @@ struct Oracle::Impl {
 
   // A segment (not a SYN or RST) the connection followed cannot send: its ACK below one the
   // target sent before, or its SEQ below what SND.UNA certainly is (but for a keep-alive probe
-  // at SND.UNA - 1 with nothing outstanding).
+  // at SND.UNA - 1 with nothing outstanding: no FIN, and no data or one garbage octet, RFC 9293
+  // 3.8.4).
   static bool contradicts(const Seg& s, const Conn& c) {
     const wire::TcpHeader& h = s.h();
     if (h.has(f::kAck) && c.last_ack && h.ack.lt(*c.last_ack)) return true;
+    const bool probe_shape = s.p.payload.size() <= 1 && !h.has(f::kFin);
     return h.seq.lt(c.snd_una_sure) &&
-           !(h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
+           !(probe_shape && h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
   }
 
   // A segment that is where a fresh connection from a remembered handshake would be (SEQ = its
@@ -788,9 +790,11 @@ struct Oracle::Impl {
       c.ambiguous = before->ambiguous;
       c.peer_fin = before->peer_fin;
       // The application writes to the socket of the connection the target holds; what it
-      // wrote while the oracle followed one whose target side never sent data is this one's.
+      // wrote while the oracle followed one whose target side never sent data (a FIN at most:
+      // after CLOSE nothing more is sent there, RFC 9293 3.10.4) is this one's.
+      const Seq data_end = before->target_fin ? *before->target_fin : before->snd_max;
       if (before->written_base == 0 && before->sent.size() == 0 &&
-          !before->snd_max.gt(before->target_syn.iss + 1)) {
+          !data_end.gt(before->target_syn.iss + 1)) {
         c.written = std::move(before->written);
         before->written.clear();
       }

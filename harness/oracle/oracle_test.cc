@@ -364,6 +364,29 @@ TEST_F(OracleTest, AConnectionThatMayHaveDiedIsFollowedAfreshAfterItsCookieRetur
   }
 }
 
+// A connection in FIN-WAIT-2 may time out silently; the cookie's ACK returning much later opens a
+// fresh one, whose first data starts at the target's ISN + 1. That is where the connection
+// followed would send a keep-alive probe, but a probe carries at most one byte: 100 bytes there
+// come from the fresh connection, not after the old one's FIN (found by session_fuzzer:
+// nothing-after-fin). Without the returned cookie, they are data after the FIN.
+TEST_F(OracleTest, DataWhereAKeepAliveProbeWouldBeComesFromAReopenedCookieConnection) {
+  for (const bool returned : {true, false}) {
+    oracle_ = Oracle();
+    passive_open();
+    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // close() at once
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));             // FIN-WAIT-2
+    at_ms(60'000);
+    if (returned) feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+    app_writes(text(100, 'n'));
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(100, 'n')));
+    if (returned) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), Contains(inv::kNothingAfterFin)) << dump();
+    }
+  }
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
