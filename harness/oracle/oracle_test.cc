@@ -387,6 +387,32 @@ TEST_F(OracleTest, DataWhereAKeepAliveProbeWouldBeComesFromAReopenedCookieConnec
   }
 }
 
+// After a FIN-WAIT-2 timeout the cookie's ACK, carrying data, opens a fresh connection, and a SYN
+// on it gets a challenge ACK from that one: SEQ = its ISN + 1, ACK past the data. That SEQ is
+// where the connection followed would send a keep-alive probe, but the target's first segment
+// after a SYN owed a challenge ACK is the reply, not a probe (found by session_fuzzer:
+// challenge-ack). Without the returned cookie, the reply is judged against the connection
+// followed, whose SND.NXT is past its FIN.
+TEST_F(OracleTest, AChallengeAckFromAReopenedCookieConnectionIsNotTakenForAProbe) {
+  for (const bool returned : {true, false}) {
+    oracle_ = Oracle();
+    passive_open();
+    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // close() at once
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));             // FIN-WAIT-2
+    at_ms(60'000);
+    feed(in(f::kAck | f::kPsh, kPeerIss + 1)
+             .ack(kTargetIss + (returned ? 1 : 2))
+             .data(text(100, 'c')));
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 101));
+    if (returned) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+    }
+  }
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
