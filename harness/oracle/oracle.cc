@@ -566,6 +566,14 @@ struct Oracle::Impl {
                  (h.has(f::kAck) && c->peer_syn.seen && h.ack.gt(c->peer_syn.iss + 1)))) {
       c->target_past_syn = true;
     }
+    // Data shows more: SEND in SYN-SENT or SYN-RECEIVED queues it until ESTABLISHED (RFC 9293
+    // 3.10.2), so the peer's ACK of the target's SYN was certainly taken, even where the oracle
+    // could not tell which segment carried it (RCV.NXT uncertain: say the peer's SYN carried
+    // data the target did not take).
+    if (!syn && !s.p.payload.empty() && !c->snd_una_sure.gt(c->target_syn.iss)) {
+      c->snd_una_sure = c->target_syn.iss + 1;
+      if (!c->snd_una.gt(c->target_syn.iss)) c->snd_una = c->snd_una_sure;
+    }
 
     judge_target_segment(s, *c);
   }

@@ -413,6 +413,33 @@ TEST_F(OracleTest, AChallengeAckFromAReopenedCookieConnectionIsNotTakenForAProbe
   }
 }
 
+// The peer's SYN carried a byte the SYN-ACK did not take, and its ACK resent that byte with more:
+// RCV.NXT was uncertain, so that ACK was not certainly taken. Data from the target shows it was
+// (SEND in SYN-RECEIVED queues data until ESTABLISHED, RFC 9293 3.10.2). With the data still
+// unacknowledged the connection may time out silently, and a SYN much later may get a SYN-ACK
+// for a new connection, the same ISN from the same cookie (found by session_fuzzer:
+// ack-monotonic). With the data acknowledged, the connection cannot have died, and the SYN is
+// owed a challenge ACK (RFC 5961 4.2).
+TEST_F(OracleTest, DataFromTheTargetShowsTheAckOfItsSynWasTaken) {
+  for (const bool outstanding : {true, false}) {
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss).data("u"));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // the SYN's byte not taken
+    feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data(text(1000, 'a')));
+    app_writes(text(100, 'w'));
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1001).data(text(100, 'w')));
+    if (!outstanding) feed(in(f::kAck, kPeerIss + 1001).ack(kTargetIss + 101));
+    at_ms(57'600);
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    if (outstanding) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+    }
+  }
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
