@@ -536,7 +536,14 @@ struct Oracle::Impl {
         c->target_syn = SynInfo::of(s.p);  // a retransmitted SYN: its options are what count
       }
     }
-    if (!c->target_syn.seen) return;  // not a connection the oracle can follow
+    if (!c->target_syn.seen) {
+      // Not a connection the oracle can follow. A segment other than a SYN (or RST) here
+      // answers the peer's SYN from a connection the target holds and that SYN did not start
+      // (a challenge ACK, RFC 5961 4.2; TIME-WAIT's ACK): what the application writes now goes
+      // to that one, not to `c`. The oracle follows neither until the next SYN.
+      if (!syn) lose(tu, *c);
+      return;
+    }
     if (syn && h.has(f::kAck) && tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1) {
       tu.handshakes.push_back(TupleState::Handshake{*tu.last_peer_syn, s.p});
       if (tu.handshakes.size() > kMaxHandshakes) tu.handshakes.pop_front();

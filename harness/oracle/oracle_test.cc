@@ -440,6 +440,39 @@ TEST_F(OracleTest, DataFromTheTargetShowsTheAckOfItsSynWasTaken) {
   }
 }
 
+// A SYN the target answers with a challenge ACK (RFC 5961 4.2) started nothing there: the target
+// holds another connection (here one the oracle lost after a returned cookie), and what the
+// application writes to it is not the next connection's. Once that one has died, the SYN sent
+// again opens a new connection, which sends only what was written to it (found by
+// session_fuzzer: stream-integrity).
+TEST_F(OracleTest, WritesAfterASynAnsweredWithAChallengeAckAreNotTheNextConnections) {
+  for (const bool right_bytes : {true, false}) {
+    oracle_ = Oracle();
+    passive_open();
+    synchronize();
+    feed(in(f::kAck | f::kPsh, kPeerIss + 2).ack(kTargetIss + 1).data("abc"));
+    feed(in(f::kRst, kPeerIss + 2));                      // perhaps taken: RCV.NXT uncertain
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));  // the cookie returns: lost
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 2));  // a challenge ACK
+    app_writes("old socket");
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 2).data("old socket"));
+    at_ms(1'000'000);  // its retransmissions ran out long ago
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss + 9999).ack(kPeerIss + 1));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 10000));
+    app_writes("new");
+    feed(out(f::kAck | f::kPsh, kTargetIss + 10000)
+             .ack(kPeerIss + 1)
+             .data(right_bytes ? "new" : "NEW"));
+    if (right_bytes) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+    }
+  }
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
