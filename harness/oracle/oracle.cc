@@ -1355,7 +1355,12 @@ struct Oracle::Impl {
       // speaks again.
       const bool maybe_stateless =
           c.target_passive && !c.target_past_syn && !c.peer_sent_cookie_ack;
-      c.end = maybe_stateless ? End::kMaybeGone : End::kGone;
+      // With timestamps on, a RST with a TSval older than TS.Recent may be dropped by PAWS
+      // (RFC 7323 5.3 R1, which exempts no RST; Linux takes it). (One without timestamps is
+      // not dropped for that: RFC 7323 3.2 drops only non-RST segments lacking them.)
+      const bool maybe_paws_dropped =
+          h.find<wire::OptTimestamps>() != nullptr && c.maybe_paws_dropped(h);
+      c.end = maybe_stateless || maybe_paws_dropped ? End::kMaybeGone : End::kGone;
     } else if (h.seq.in_range(lo, hi)) {
       c.end = End::kMaybeGone;
     } else if (c.established() && c.target_window_edge && h.seq.gt(hi) &&

@@ -473,6 +473,46 @@ TEST_F(OracleTest, WritesAfterASynAnsweredWithAChallengeAckAreNotTheNextConnecti
   }
 }
 
+// With timestamps on, a RST whose TSval is older than one the peer sent before may be dropped by
+// PAWS (RFC 7323 5.3 R1; Linux takes it anyway): even at RCV.NXT it is only perhaps taken. Here
+// the target kept the connection, and its duplicate ACK to a later segment that returns the
+// cookie carries timestamps: it is not judged as a connection that cookie reopened from a SYN
+// without them (found by session_fuzzer: options-well-formed). A RST with no timestamps is
+// taken (RFC 7323 3.2 drops only non-RST segments without them): the target's RST answering a
+// later ACK is then judged as a closed port's.
+TEST_F(OracleTest, ARstPawsMayDropIsOnlyPerhapsTaken) {
+  feed(in(f::kSyn, kPeerIss).ts(100, 0));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).ts(7, 100));
+  feed(in(f::kSyn, kPeerIss));  // the same ISN without timestamps
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).ts(7, 100));  // by the SYN it kept
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).ts(110, 7));
+  feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1).ts(8, 110));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2).ts(120, 8));
+  feed(in(f::kRst, kPeerIss + 1).ts(50, 8));
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("x").ts(60, 8));
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 1).ts(9, 120));  // both dropped by PAWS
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+
+  for (const bool old_tsval : {true, false}) {
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss).ts(100, 0));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).ts(7, 100));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).ts(110, 7));
+    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1).ts(8, 110));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2).ts(120, 8));
+    Seg rst = in(f::kRst, kPeerIss + 1);
+    if (old_tsval) rst.ts(50, 8);
+    feed(rst);
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2).ts(130, 8));
+    feed(out(f::kRst, kTargetIss + 7));  // a teardown, or no answer to that ACK
+    if (old_tsval) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+    }
+  }
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
