@@ -324,6 +324,9 @@ struct TupleState {
     // When the peer last returned its cookie (a bare ACK with SEG.SEQ = its ISN + 1 and
     // SEG.ACK = the SYN-ACK's ISN + 1), as Oracle::Impl::segment_index; 0 if never.
     mutable std::uint64_t returned_at = 0;
+    // The widest SEG.WND (unscaled) of those returns: the ACK that opened a connection from the
+    // cookie set its SND.WND (RFC 9293 3.10.7.4), and a later one may have widened it.
+    mutable std::optional<std::uint16_t> returned_window = std::nullopt;
   };
   std::deque<Handshake> handshakes;
   // The newest handshake whose SYN-ACK had ISN `target_isn` (and whose SYN had `peer_isn`).
@@ -823,6 +826,11 @@ struct Oracle::Impl {
     judge_target_segment(Seg{hs.synack, s.key, s.time_us}, c);
     replaying = false;
     c.peer_sent_cookie_ack = true;
+    if (hs.returned_window) {
+      // The window the ACK that opened it set (not a later segment's the target may drop).
+      const std::uint8_t shift = c.both_ws() ? c.peer_syn.shift : 0;
+      c.snd_wnd_max = std::uint32_t{*hs.returned_window} << shift;
+    }
     return &c;
   }
 
@@ -1166,7 +1174,10 @@ struct Oracle::Impl {
     // spoke past that handshake's SYN-ACK).
     const TupleState::Handshake* cookie =
         bare_ack ? tu.handshake_for(h.ack - 1, h.seq - 1) : nullptr;
-    if (cookie != nullptr) cookie->returned_at = segment_index;
+    if (cookie != nullptr) {
+      cookie->returned_at = segment_index;
+      cookie->returned_window = std::max(cookie->returned_window.value_or(0), h.window);
+    }
     if ((cookie != nullptr || own_cookie_ack) && (c == nullptr || !c->lost)) {
       // (Where the oracle lost track, the target may hold a connection here, which takes the
       // ACK instead of its listener.)

@@ -513,6 +513,34 @@ TEST_F(OracleTest, ARstPawsMayDropIsOnlyPerhapsTaken) {
   }
 }
 
+// The ACK that returns a SYN cookie opens the connection and sets its send window (RFC 9293
+// 3.10.7.4, SYN-RECEIVED: SND.WND <- SEG.WND). When the oracle follows that connection only once
+// the target speaks from it (the cookie of an earlier SYN-ACK than the latest), that window is
+// the one in force, not the first perhaps-taken one after it: here a narrower window on a
+// segment below RCV.NXT, which the target drops (found by session_fuzzer: send-within-window).
+// With a narrow window on the returning ACK itself, data past it is still flagged.
+TEST_F(OracleTest, AReturnedCookiesWindowIsTheOneInForce) {
+  for (const bool wide : {true, false}) {
+    const std::uint16_t window = wide ? 65535 : 1500;
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    feed(in(f::kSyn, kPeerIss).data(text(100, 's')));  // the same ISN: another cookie
+    feed(out(f::kSyn | f::kAck, kTargetIss + 77777).ack(kPeerIss + 1));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(window).data(text(300, 'd')));
+    const std::string w = text(2000, 'w');
+    app_writes(w);
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 301).data(w.substr(0, 1000)));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 5).win(500));  // below RCV.NXT: dropped
+    feed(out(f::kAck, kTargetIss + 1001).ack(kPeerIss + 301).data(w.substr(1000, 1000)));
+    if (wide) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+    }
+  }
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
