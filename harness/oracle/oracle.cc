@@ -329,6 +329,22 @@ struct TupleState {
     mutable std::optional<std::uint16_t> returned_window = std::nullopt;
   };
   std::deque<Handshake> handshakes;
+  // A SYN-ACK answering `syn`. One with the ISNs of a handshake remembered (a retransmission
+  // from SYN-RECEIVED, or the answer to that SYN sent again) takes that one's place, which
+  // handshake_for would not find any more: retransmissions do not push the others out.
+  void remember_handshake(const TcpPacket& syn, const TcpPacket& synack) {
+    Handshake hs{syn, synack};
+    const auto same = std::find_if(handshakes.begin(), handshakes.end(), [&](const Handshake& o) {
+      return o.synack.tcp.seq == synack.tcp.seq && o.syn.tcp.seq == syn.tcp.seq;
+    });
+    if (same != handshakes.end()) {
+      hs.returned_at = same->returned_at;
+      hs.returned_window = same->returned_window;
+      handshakes.erase(same);
+    }
+    handshakes.push_back(std::move(hs));
+    if (handshakes.size() > kMaxHandshakes) handshakes.pop_front();
+  }
   // The newest handshake whose SYN-ACK had ISN `target_isn` (and whose SYN had `peer_isn`).
   const Handshake* handshake_for(Seq target_isn, std::optional<Seq> peer_isn = {}) const {
     for (std::size_t i = handshakes.size(); i-- > 0;) {  // newest first
@@ -548,8 +564,7 @@ struct Oracle::Impl {
       return;
     }
     if (syn && h.has(f::kAck) && tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1) {
-      tu.handshakes.push_back(TupleState::Handshake{*tu.last_peer_syn, s.p});
-      if (tu.handshakes.size() > kMaxHandshakes) tu.handshakes.pop_front();
+      tu.remember_handshake(*tu.last_peer_syn, s.p);
     }
     if (!syn && c->target_passive && !c->target_past_syn && h.seq != c->target_syn.iss + 1) {
       if (const TupleState::Handshake* hs = tu.handshake_for(h.seq - 1)) {

@@ -541,6 +541,34 @@ TEST_F(OracleTest, AReturnedCookiesWindowIsTheOneInForce) {
   }
 }
 
+// A listener answers a SYN with a cookie (no timestamps), then the same ISN again, with
+// timestamps, from SYN-RECEIVED, whose SYN-ACK it retransmits until it gives up. The cookie's
+// ACK then opens the first handshake's connection, without timestamps: the retransmissions of
+// the other SYN-ACK do not push that handshake out of those remembered (found by
+// session_fuzzer: options-well-formed). Timestamps from that connection are still flagged.
+TEST_F(OracleTest, RetransmittedSynAcksDoNotPushOutOtherHandshakes) {
+  for (const bool with_ts : {false, true}) {
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // a cookie
+    feed(in(f::kSyn, kPeerIss).ts(20432, 0));
+    for (std::uint32_t i = 0; i < 10; ++i) {  // the first SYN-ACK and its retransmissions
+      at_ms(((std::int64_t{1} << i) - 1) * 1000);
+      feed(out(f::kSyn | f::kAck, kTargetIss + 77777).ack(kPeerIss + 1).ts(3 + i, 20432));
+    }
+    at_ms(2'000'000);
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(100, 'd')));
+    Seg ack = out(f::kAck, kTargetIss + 1).ack(kPeerIss + 101);
+    if (with_ts) ack.ts(99, 20432);
+    feed(ack);
+    if (with_ts) {
+      EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+    } else {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    }
+  }
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
