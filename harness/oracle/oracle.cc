@@ -776,12 +776,18 @@ struct Oracle::Impl {
   }
 
   // A segment (not a SYN or RST) the connection followed cannot send: its ACK below one the
-  // target sent before, or its SEQ below what SND.UNA certainly is (but for a keep-alive probe
-  // at SND.UNA - 1 with nothing outstanding: no FIN, and no data or one garbage octet, RFC 9293
-  // 3.8.4; and not where a challenge ACK is owed: that reply is at SND.NXT, RFC 5961 3.2, 4.2).
+  // target sent before, data past its FIN, or its SEQ below what SND.UNA certainly is (but for a
+  // keep-alive probe at SND.UNA - 1 with nothing outstanding: no FIN, and no data or one garbage
+  // octet, RFC 9293 3.8.4; and not where a challenge ACK is owed: that reply is at SND.NXT, RFC
+  // 5961 3.2, 4.2).
   static bool contradicts(const Seg& s, const Conn& c) {
     const wire::TcpHeader& h = s.h();
     if (h.has(f::kAck) && c.last_ack && h.ack.lt(*c.last_ack)) return true;
+    // (Data past its FIN tells even where SND.UNA is uncertain.)
+    if (c.target_fin && !s.p.payload.empty() &&
+        (h.seq + size32(s.p.payload.size())).gt(*c.target_fin)) {
+      return true;
+    }
     const bool probe_shape = s.p.payload.size() <= 1 && !h.has(f::kFin) && !c.challenge;
     return h.seq.lt(c.snd_una_sure) &&
            !(probe_shape && h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
