@@ -1182,8 +1182,10 @@ struct Oracle::Impl {
                                 h.ack == c->target_syn.iss + 1;
     if (own_cookie_ack) {
       c->peer_sent_cookie_ack = true;
-      if (c->end == End::kLive && c->target_past_syn && c->synchronized() && c->may_have_died() &&
-          s.time_us - c->target_advanced_us >= kMinSilentDeathUs) {
+      // (A target that sent its FIN may have died whether or not the ACK of its SYN was taken:
+      // a CLOSE in SYN-RECEIVED sends the FIN too, RFC 9293 3.10.4, and it times out as well.)
+      if (c->end == End::kLive && c->target_past_syn && (c->synchronized() || c->target_fin) &&
+          c->may_have_died() && s.time_us - c->target_advanced_us >= kMinSilentDeathUs) {
         c->maybe_reopened = true;
       }
     }

@@ -411,6 +411,33 @@ TEST_F(OracleTest, DataAtTheFinAfterAReturnedCookieComesFromAReopenedConnection)
   }
 }
 
+// The same, with the target speaking from the fresh connection before it sends data: a bare ACK
+// at its ISN + 1 (answering an ACK of the old connection's FIN, which acknowledges nothing the
+// fresh one sent). The connection followed may have died, though no ACK of the target's SYN was
+// certainly taken: the cookie returned after that still opens one (found by session_fuzzer:
+// nothing-after-fin).
+TEST_F(OracleTest, ACookieReturnedAfterABareFinMayReopenTheConnection) {
+  for (const bool returned : {true, false}) {
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss).data(text(500, 's')));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // the SYN's data not taken
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));
+    at_ms(78'000);
+    if (returned) feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+    app_writes(text(100, 'n'));
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(100, 'n')));
+    if (returned) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), Contains(inv::kNothingAfterFin)) << dump();
+    }
+  }
+}
+
 // After a FIN-WAIT-2 timeout the cookie's ACK, carrying data, opens a fresh connection, and a SYN
 // on it gets a challenge ACK from that one: SEQ = its ISN + 1, ACK past the data. That SEQ is
 // where the connection followed would send a keep-alive probe, but the target's first segment
