@@ -819,6 +819,13 @@ struct Oracle::Impl {
       lose(tu, *before);
       return nullptr;
     }
+    // start_conn drops an incarnation whose SYN the target never answered with its own; what it
+    // recorded is still needed here.
+    std::unique_ptr<Conn> unanswered;
+    if (before != nullptr && !before->target_syn.seen && tu.previous) {
+      unanswered = std::make_unique<Conn>(std::move(*before));
+      before = unanswered.get();
+    }
     Conn& c = tu.start_conn();
     c.target_passive = true;
     c.start_peer(hs.syn);
@@ -1128,7 +1135,15 @@ struct Oracle::Impl {
     }
 
     // The target has no connection here (none seen, reset, closed, or never past LISTEN).
-    if (consume_answered(tu, s.p)) return;
+    if (consume_answered(tu, s.p)) {
+      // Answering the SYN that started `c` like a closed port: that SYN started nothing, and
+      // the ACK of an earlier handshake's cookie may open a connection after all.
+      if (c != nullptr && c->end == End::kLive && !c->target_syn.seen && tu.last_peer_syn &&
+          answers(s.p, *tu.last_peer_syn)) {
+        c->end = End::kGone;
+      }
+      return;
+    }
     if (tu.target_holds_unfollowed) {  // a teardown of the connection the oracle lost sight of
       tu.target_holds_unfollowed = false;
       tu.unanswered.clear();

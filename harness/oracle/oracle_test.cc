@@ -620,6 +620,29 @@ TEST_F(OracleTest, RetransmittedSynAcksDoNotPushOutOtherHandshakes) {
   }
 }
 
+// A SYN answered like a closed port (no listener) started no connection: the SYN cookie of an
+// earlier handshake, returned to a new listener on the port, may then open one (the cookie's
+// secret is the host's, not the listener's), whose abort when that listener closes carries on
+// from its ISN (found by session_fuzzer: rst-reply-form). Any other RST is judged as before.
+TEST_F(OracleTest, ASynAnsweredLikeAClosedPortLeavesTheCookieToOpenAConnection) {
+  for (const bool from_isn : {true, false}) {
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // a cookie
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("ab"));
+    feed(out(f::kRst, kTargetIss + 1));  // the listener has closed
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kRst | f::kAck, 0).ack(kPeerIss + 1));                         // no listener
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(100, 'd')));  // a new one
+    feed(out(f::kRst | f::kAck, from_isn ? kTargetIss + 1 : kTargetIss + 50).ack(kPeerIss + 101));
+    if (from_isn) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+    }
+  }
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
