@@ -765,6 +765,9 @@ struct Oracle::Impl {
              "ack " + num(ack) + " is below the previous ack " + num(*c.last_ack));
     }
     if (believable && (!c.last_ack || ack.gt(*c.last_ack))) c.last_ack = ack;
+    // A FIN the target took ends the peer's stream there: RCV.NXT stays at FIN + 1. An ACK
+    // beyond shows it took data the peer sent past that FIN instead (before it, beyond a hole).
+    if (believable && c.peer_fin && ack.gt(*c.peer_fin + 1)) c.peer_fin.reset();
   }
 
   // The oracle cannot tell which connection the target holds on this 4-tuple (SYN cookies): it

@@ -643,6 +643,26 @@ TEST_F(OracleTest, ASynAnsweredLikeAClosedPortLeavesTheCookieToOpenAConnection) 
   }
 }
 
+// The peer's FIN lies inside data it sent before beyond a hole, on a segment the target drops
+// (its ACK acknowledges nothing sent). An ACK past FIN + 1 shows the target took the data beyond
+// instead: that FIN did not end the peer's stream, so after the target's own FIN the connection
+// is not closed, and its RST is an abort, not a RST without a connection (found by
+// session_fuzzer: rst-reply-form).
+TEST_F(OracleTest, AnAckPastThePeersFinShowsItWasNotTaken) {
+  active_open();
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(1000, 'a')));
+  feed(in(f::kAck, kPeerIss + 2001).ack(kTargetIss + 1).data(text(1000, 'c')));  // beyond a hole
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1001));
+  feed(in(f::kFin | f::kAck, kPeerIss + 1001).ack(kTargetIss + 2).data(text(1500, 'b')));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1001));  // dropped: it ACKs unsent data
+  feed(in(f::kAck, kPeerIss + 1001).ack(kTargetIss + 1).data(text(1000, 'b')));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 3001));
+  feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 3001));
+  feed(in(f::kAck | f::kPsh, kPeerIss + 3001).ack(kTargetIss + 2).data("more"));
+  feed(out(f::kRst | f::kAck, kTargetIss + 2).ack(kPeerIss + 3005));  // close() with data unread
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
