@@ -1375,9 +1375,12 @@ struct Oracle::Impl {
     // The peer's FIN is where its stream ends, unless the peer has sent data beyond it (before
     // or after): then the target may have taken either, and the oracle does not guess.
     const std::int64_t fin_at = data + static_cast<std::int64_t>(s.p.payload.size());
-    // (A FIN without ACK is dropped unread once the target has sent its SYN, RFC 9293 3.10.7.4.)
-    if (h.has(f::kFin) && (h.has(f::kAck) || syn) && !c.peer_fin && fin_at >= sent_before - 1) {
-      c.peer_fin = h.seq + (syn ? 1U : 0U) + size32(s.p.payload.size());
+    // (A FIN without ACK is dropped unread once the target has sent its SYN, RFC 9293 3.10.7.4;
+    // so is one below what the target has acknowledged, before RCV.NXT.)
+    const Seq fin_seq = h.seq + (syn ? 1U : 0U) + size32(s.p.payload.size());
+    if (h.has(f::kFin) && (h.has(f::kAck) || syn) && !c.peer_fin && fin_at >= sent_before - 1 &&
+        !(c.last_ack && c.last_ack->gt(fin_seq))) {
+      c.peer_fin = fin_seq;
     } else if (c.peer_fin && !h.has(f::kFin) && !s.p.payload.empty() &&
                fin_at > c.peer_line.pos(*c.peer_fin) &&
                !(c.last_ack && c.last_ack->gt(*c.peer_fin))) {

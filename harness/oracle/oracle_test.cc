@@ -663,6 +663,21 @@ TEST_F(OracleTest, AnAckPastThePeersFinShowsItWasNotTaken) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// A FIN below what the target has already acknowledged lies before RCV.NXT: the target drops it
+// as a duplicate (RFC 9293 3.10.7.4), and it does not end the peer's stream, so the connection
+// is not closed and the target's later RST is an abort (found by session_fuzzer:
+// rst-reply-form).
+TEST_F(OracleTest, AFinBelowRcvNxtDoesNotEndThePeersStream) {
+  active_open();
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data(text(100, 'a')));
+  feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 101));  // shutdown(SHUT_WR)
+  feed(in(f::kFin | f::kAck, kPeerIss + 100).ack(kTargetIss + 2));   // below RCV.NXT
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 101));
+  feed(in(f::kAck | f::kPsh, kPeerIss + 101).ack(kTargetIss + 2).data(text(624, 'b')));
+  feed(out(f::kRst | f::kAck, kTargetIss + 2).ack(kPeerIss + 725));  // close() with data unread
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
