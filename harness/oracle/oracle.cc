@@ -1334,7 +1334,13 @@ struct Oracle::Impl {
     const bool perhaps_wider =
         ack.ge(c.snd_una_sure) && (!c.snd_wnd_max || window > *c.snd_wnd_max);
     if ((certain && newest) || perhaps_wider) c.snd_wnd_max = window;
-    // The highest SND.WL1 (and, at it, SND.WL2) the target may hold from now on.
+    // The highest SND.WL1 (and, at it, SND.WL2) the target may hold from now on. A segment
+    // beyond the largest window the target could offer past the most RCV.NXT can be is dropped
+    // before its ACK is looked at (RFC 9293 3.10.7.4, first check): it sets nothing (and, half
+    // the sequence space away, it would make older segments look newer).
+    const std::uint32_t max_rcv_wnd = std::uint32_t{0xffff}
+                                      << (c.both_ws() ? c.target_syn.shift : 0);
+    if (!h.seq.lt(c.rcv_hi() + max_rcv_wnd)) return;
     if (!c.wl1 || h.seq.gt(*c.wl1)) {
       c.wl1 = h.seq;
       c.wl2 = ack;

@@ -678,6 +678,27 @@ TEST_F(OracleTest, AFinBelowRcvNxtDoesNotEndThePeersStream) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// A segment far beyond any window the target could offer is dropped before its ACK is looked at
+// (RFC 9293 3.10.7.4): it sets no SND.WL1, and it must not make an older in-window segment look
+// newer across the sequence-space wrap. The segment that fills the hole has SEG.SEQ below SND.WL1
+// (set by the out-of-order segment that completed the handshake), so its narrower window is not
+// taken (found by session_fuzzer: send-within-window).
+TEST_F(OracleTest, ASegmentBeyondAnyWindowSetsNoSndWl1) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 2).ack(kTargetIss + 1).data("bc"));  // beyond a hole
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  for (const std::uint32_t far : {0x80000000U, 0x80000002U}) {  // far out: dropped
+    feed(in(f::kAck, kPeerIss + far).ack(kTargetIss + 1).win(27648));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  }
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(512).data("ab"));  // SEG.SEQ < SND.WL1
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 4));
+  app_writes(text(758, 'w'));
+  feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 4).data(text(758, 'w')));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
