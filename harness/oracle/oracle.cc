@@ -265,6 +265,7 @@ struct Conn {
   }
   void start_peer(const TcpPacket& p) {
     peer_syn = SynInfo::of(p);
+    if (const auto* ts = p.tcp.find<wire::OptTimestamps>()) note_peer_tsval(ts->val);
     peer_line = SeqLine(p.tcp.seq);
     peer_space = ContiguousSpace(0);
     peer_bytes = ByteRecord();
@@ -300,6 +301,10 @@ struct Conn {
     if (!both_ts()) return false;
     const auto* ts = h.find<wire::OptTimestamps>();
     return ts == nullptr || (peer_tsval_max && Seq(ts->val).lt(Seq(*peer_tsval_max)));
+  }
+  // A TSval the peer sent (on a SYN too: the SYN sets TS.Recent, RFC 7323 4.3).
+  void note_peer_tsval(std::uint32_t val) {
+    if (!peer_tsval_max || Seq(val).gt(Seq(*peer_tsval_max))) peer_tsval_max = val;
   }
   bool live_or_maybe() const { return end == End::kLive || end == End::kMaybeGone; }
   // A timer may have ended the connection without a word: a retransmission timeout (something is
@@ -873,6 +878,7 @@ struct Oracle::Impl {
     if (before != nullptr && before->target_passive && !before->target_past_syn &&
         before->peer_syn.seen && c.peer_syn.seen && before->peer_syn.iss == c.peer_syn.iss) {
       c.peer_syn.merge_options(before->peer_syn);
+      if (before->peer_tsval_max) c.note_peer_tsval(*before->peer_tsval_max);
     }
   }
 
@@ -1299,10 +1305,7 @@ struct Oracle::Impl {
     if (!c->peer_syn.seen) return;
     if (h.has(f::kAck) && c->target_syn.seen) take_ack(s, *c);
     record_peer_segment(s, *c);
-    if (const auto* ts = h.find<wire::OptTimestamps>();
-        ts != nullptr && (!c->peer_tsval_max || Seq(ts->val).gt(Seq(*c->peer_tsval_max)))) {
-      c->peer_tsval_max = ts->val;
-    }
+    if (const auto* ts = h.find<wire::OptTimestamps>()) c->note_peer_tsval(ts->val);
   }
 
   // What the target should make of the ACK and window of a peer segment.

@@ -699,6 +699,26 @@ TEST_F(OracleTest, ASegmentBeyondAnyWindowSetsNoSndWl1) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// The SYN that starts a connection sets TS.Recent (RFC 7323 4.3): a later TSval older than the
+// SYN's may be dropped by PAWS even when the oracle follows the connection only from the target's
+// SYN-ACK (a new ISN answering a SYN that reused an old handshake's ISN). Here the window on such
+// a segment is not certainly taken (found by session_fuzzer: send-within-window).
+TEST_F(OracleTest, TheSynsTsvalCountsForPaws) {
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  at_ms(1'000'000);  // that SYN-RECEIVED gave up long ago
+  feed(in(f::kSyn, kPeerIss).ts(100, 0));
+  feed(out(f::kSyn | f::kAck, kTargetIss + 77777).ack(kPeerIss + 1).ts(7, 100));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).ts(0xffffa5d3U, 7));  // the old ISN's ACK
+  feed(out(f::kRst, kTargetIss + 1));
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 77778));  // no timestamps
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 77778).win(512).ts(0xffffa5ddU, 7));  // PAWS
+  feed(out(f::kAck, kTargetIss + 77778).ack(kPeerIss + 1).ts(8, 100));
+  app_writes(text(1448, 'w'));
+  feed(out(f::kAck, kTargetIss + 77778).ack(kPeerIss + 1).data(text(1448, 'w')).ts(8, 100));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // The peer returns the cookie of an earlier handshake (another peer ISN) while the oracle
 // follows a later one that the target has not spoken past: the target may hold either, so the
 // oracle judges neither, nor what the application reads (found by session_fuzzer:
