@@ -329,8 +329,9 @@ struct TupleState {
     // When the peer last returned its cookie (a bare ACK with SEG.SEQ = its ISN + 1 and
     // SEG.ACK = the SYN-ACK's ISN + 1), as Oracle::Impl::segment_index; 0 if never.
     mutable std::uint64_t returned_at = 0;
-    // The widest SEG.WND (unscaled) of those returns: the ACK that opened a connection from the
-    // cookie set its SND.WND (RFC 9293 3.10.7.4), and a later one may have widened it.
+    // The widest SEG.WND (unscaled) of the peer's ACKs of that SYN-ACK since then: the ACK that
+    // opened a connection from the cookie set its SND.WND (RFC 9293 3.10.7.4), and a later one
+    // (beyond a hole, say, which passes the SND.WL1/WL2 test) may have widened it.
     mutable std::optional<std::uint16_t> returned_window = std::nullopt;
   };
   std::deque<Handshake> handshakes;
@@ -1221,9 +1222,10 @@ struct Oracle::Impl {
     // spoke past that handshake's SYN-ACK).
     const TupleState::Handshake* cookie =
         bare_ack ? tu.handshake_for(h.ack - 1, h.seq - 1) : nullptr;
-    if (cookie != nullptr) {
-      cookie->returned_at = segment_index;
-      cookie->returned_window = std::max(cookie->returned_window.value_or(0), h.window);
+    if (cookie != nullptr) cookie->returned_at = segment_index;
+    if (const TupleState::Handshake* opened = bare_ack ? tu.handshake_for(h.ack - 1) : nullptr;
+        opened != nullptr && opened->returned_at != 0) {
+      opened->returned_window = std::max(opened->returned_window.value_or(0), h.window);
     }
     if ((cookie != nullptr || own_cookie_ack) && (c == nullptr || !c->lost)) {
       // (Where the oracle lost track, the target may hold a connection here, which takes the

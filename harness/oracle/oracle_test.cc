@@ -590,6 +590,19 @@ TEST_F(OracleTest, AReturnedCookiesWindowIsTheOneInForce) {
       EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
     }
   }
+  // A later ACK of that SYN-ACK beyond a hole passes the SND.WL1/WL2 test and may widen the
+  // window the returning ACK set (found by session_fuzzer: send-within-window).
+  oracle_ = Oracle();
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss + 77777).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(3));        // returns the first cookie
+  feed(in(f::kAck, kPeerIss + 783).ack(kTargetIss + 1).data("xy"));  // beyond a hole
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  app_writes(text(1011, 'w'));
+  feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(1011, 'w')));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
 // A listener answers a SYN with a cookie (no timestamps), then the same ISN again, with
