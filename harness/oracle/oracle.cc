@@ -333,6 +333,8 @@ struct TupleState {
     // opened a connection from the cookie set its SND.WND (RFC 9293 3.10.7.4), and a later one
     // (beyond a hole, say, which passes the SND.WL1/WL2 test) may have widened it.
     mutable std::optional<std::uint16_t> returned_window = std::nullopt;
+    // The highest SEG.SEQ of those ACKs: the most SND.WL1 can be on that connection.
+    mutable std::optional<Seq> returned_wl1 = std::nullopt;
   };
   std::deque<Handshake> handshakes;
   // A SYN-ACK answering `syn`. One with the ISNs of a handshake remembered (a retransmission
@@ -868,6 +870,10 @@ struct Oracle::Impl {
       const std::uint8_t shift = c.both_ws() ? c.peer_syn.shift : 0;
       c.snd_wnd_max = std::uint32_t{*hs.returned_window} << shift;
     }
+    if (hs.returned_wl1) {  // (every one of those ACKs has SEG.ACK = ISS + 1)
+      c.wl1 = *hs.returned_wl1;
+      c.wl2 = hs.synack.tcp.seq + 1;
+    }
     return &c;
   }
 
@@ -1226,6 +1232,7 @@ struct Oracle::Impl {
     if (const TupleState::Handshake* opened = bare_ack ? tu.handshake_for(h.ack - 1) : nullptr;
         opened != nullptr && opened->returned_at != 0) {
       opened->returned_window = std::max(opened->returned_window.value_or(0), h.window);
+      if (!opened->returned_wl1 || h.seq.gt(*opened->returned_wl1)) opened->returned_wl1 = h.seq;
     }
     if ((cookie != nullptr || own_cookie_ack) && (c == nullptr || !c->lost)) {
       // (Where the oracle lost track, the target may hold a connection here, which takes the

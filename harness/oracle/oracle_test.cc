@@ -597,11 +597,14 @@ TEST_F(OracleTest, AReturnedCookiesWindowIsTheOneInForce) {
   feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
   feed(in(f::kSyn, kPeerIss));
   feed(out(f::kSyn | f::kAck, kTargetIss + 77777).ack(kPeerIss + 1));
-  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(3));        // returns the first cookie
-  feed(in(f::kAck, kPeerIss + 783).ack(kTargetIss + 1).data("xy"));  // beyond a hole
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(3));  // returns the first cookie
+  feed(in(f::kAck, kPeerIss + 783).ack(kTargetIss + 1).win(60000).data("xy"));  // beyond a hole
   feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  // Then SND.WL1 is that segment's SEG.SEQ: an in-order segment below it sets no window.
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(512).data("a"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 2));
   app_writes(text(1011, 'w'));
-  feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(1011, 'w')));
+  feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 2).data(text(1011, 'w')));
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
