@@ -265,6 +265,7 @@ struct Conn {
   }
   void start_peer(const TcpPacket& p) {
     peer_syn = SynInfo::of(p);
+    if (const auto* ts = p.tcp.find<wire::OptTimestamps>()) note_peer_tsval(ts->val);
     peer_line = SeqLine(p.tcp.seq);
     peer_space = ContiguousSpace(0);
     peer_bytes = ByteRecord();
@@ -301,6 +302,10 @@ struct Conn {
     const auto* ts = h.find<wire::OptTimestamps>();
     return ts == nullptr || (peer_tsval_max && Seq(ts->val).lt(Seq(*peer_tsval_max)));
   }
+  // A TSval the peer sent (on a SYN too: the SYN sets TS.Recent, RFC 7323 4.3).
+  void note_peer_tsval(std::uint32_t val) {
+    if (!peer_tsval_max || Seq(val).gt(Seq(*peer_tsval_max))) peer_tsval_max = val;
+  }
   bool live_or_maybe() const { return end == End::kLive || end == End::kMaybeGone; }
   // A timer may have ended the connection without a word: a retransmission timeout (something is
   // perhaps unacknowledged) or a FIN-WAIT-2 timeout (the target sent a FIN).
@@ -324,8 +329,30 @@ struct TupleState {
     // When the peer last returned its cookie (a bare ACK with SEG.SEQ = its ISN + 1 and
     // SEG.ACK = the SYN-ACK's ISN + 1), as Oracle::Impl::segment_index; 0 if never.
     mutable std::uint64_t returned_at = 0;
+    // The widest SEG.WND (unscaled) of the peer's ACKs of that SYN-ACK since then: the ACK that
+    // opened a connection from the cookie set its SND.WND (RFC 9293 3.10.7.4), and a later one
+    // (beyond a hole, say, which passes the SND.WL1/WL2 test) may have widened it.
+    mutable std::optional<std::uint16_t> returned_window = std::nullopt;
+    // The highest SEG.SEQ of those ACKs: the most SND.WL1 can be on that connection.
+    mutable std::optional<Seq> returned_wl1 = std::nullopt;
   };
   std::deque<Handshake> handshakes;
+  // A SYN-ACK answering `syn`. One with the ISNs of a handshake remembered (a retransmission
+  // from SYN-RECEIVED, or the answer to that SYN sent again) takes that one's place, which
+  // handshake_for would not find any more: retransmissions do not push the others out.
+  void remember_handshake(const TcpPacket& syn, const TcpPacket& synack) {
+    Handshake hs{syn, synack};
+    const auto same = std::find_if(handshakes.begin(), handshakes.end(), [&](const Handshake& o) {
+      return o.synack.tcp.seq == synack.tcp.seq && o.syn.tcp.seq == syn.tcp.seq;
+    });
+    if (same != handshakes.end()) {
+      hs.returned_at = same->returned_at;
+      hs.returned_window = same->returned_window;
+      handshakes.erase(same);
+    }
+    handshakes.push_back(std::move(hs));
+    if (handshakes.size() > kMaxHandshakes) handshakes.pop_front();
+  }
   // The newest handshake whose SYN-ACK had ISN `target_isn` (and whose SYN had `peer_isn`).
   const Handshake* handshake_for(Seq target_isn, std::optional<Seq> peer_isn = {}) const {
     for (std::size_t i = handshakes.size(); i-- > 0;) {  // newest first
@@ -536,10 +563,16 @@ struct Oracle::Impl {
         c->target_syn = SynInfo::of(s.p);  // a retransmitted SYN: its options are what count
       }
     }
-    if (!c->target_syn.seen) return;  // not a connection the oracle can follow
+    if (!c->target_syn.seen) {
+      // Not a connection the oracle can follow. A segment other than a SYN (or RST) here
+      // answers the peer's SYN from a connection the target holds and that SYN did not start
+      // (a challenge ACK, RFC 5961 4.2; TIME-WAIT's ACK): what the application writes now goes
+      // to that one, not to `c`. The oracle follows neither until the next SYN.
+      if (!syn) lose(tu, *c);
+      return;
+    }
     if (syn && h.has(f::kAck) && tu.last_peer_syn && h.ack == tu.last_peer_syn->tcp.seq + 1) {
-      tu.handshakes.push_back(TupleState::Handshake{*tu.last_peer_syn, s.p});
-      if (tu.handshakes.size() > kMaxHandshakes) tu.handshakes.pop_front();
+      tu.remember_handshake(*tu.last_peer_syn, s.p);
     }
     if (!syn && c->target_passive && !c->target_past_syn && h.seq != c->target_syn.iss + 1) {
       if (const TupleState::Handshake* hs = tu.handshake_for(h.seq - 1)) {
@@ -565,6 +598,14 @@ struct Oracle::Impl {
     if (!syn && (!s.p.payload.empty() || h.has(f::kFin) ||
                  (h.has(f::kAck) && c->peer_syn.seen && h.ack.gt(c->peer_syn.iss + 1)))) {
       c->target_past_syn = true;
+    }
+    // Data shows more: SEND in SYN-SENT or SYN-RECEIVED queues it until ESTABLISHED (RFC 9293
+    // 3.10.2), so the peer's ACK of the target's SYN was certainly taken, even where the oracle
+    // could not tell which segment carried it (RCV.NXT uncertain: say the peer's SYN carried
+    // data the target did not take).
+    if (!syn && !s.p.payload.empty() && !c->snd_una_sure.gt(c->target_syn.iss)) {
+      c->snd_una_sure = c->target_syn.iss + 1;
+      if (!c->snd_una.gt(c->target_syn.iss)) c->snd_una = c->snd_una_sure;
     }
 
     judge_target_segment(s, *c);
@@ -732,6 +773,9 @@ struct Oracle::Impl {
              "ack " + num(ack) + " is below the previous ack " + num(*c.last_ack));
     }
     if (believable && (!c.last_ack || ack.gt(*c.last_ack))) c.last_ack = ack;
+    // A FIN the target took ends the peer's stream there: RCV.NXT stays at FIN + 1. An ACK
+    // beyond shows it took data the peer sent past that FIN instead (before it, beyond a hole).
+    if (believable && c.peer_fin && ack.gt(*c.peer_fin + 1)) c.peer_fin.reset();
   }
 
   // The oracle cannot tell which connection the target holds on this 4-tuple (SYN cookies): it
@@ -743,13 +787,21 @@ struct Oracle::Impl {
   }
 
   // A segment (not a SYN or RST) the connection followed cannot send: its ACK below one the
-  // target sent before, or its SEQ below what SND.UNA certainly is (but for a keep-alive probe
-  // at SND.UNA - 1 with nothing outstanding).
+  // target sent before, data past its FIN, or its SEQ below what SND.UNA certainly is (but for a
+  // keep-alive probe at SND.UNA - 1 with nothing outstanding: no FIN, and no data or one garbage
+  // octet, RFC 9293 3.8.4; and not where a challenge ACK is owed: that reply is at SND.NXT, RFC
+  // 5961 3.2, 4.2).
   static bool contradicts(const Seg& s, const Conn& c) {
     const wire::TcpHeader& h = s.h();
     if (h.has(f::kAck) && c.last_ack && h.ack.lt(*c.last_ack)) return true;
+    // (Data past its FIN tells even where SND.UNA is uncertain.)
+    if (c.target_fin && !s.p.payload.empty() &&
+        (h.seq + size32(s.p.payload.size())).gt(*c.target_fin)) {
+      return true;
+    }
+    const bool probe_shape = s.p.payload.size() <= 1 && !h.has(f::kFin) && !c.challenge;
     return h.seq.lt(c.snd_una_sure) &&
-           !(h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
+           !(probe_shape && h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
   }
 
   // A segment that is where a fresh connection from a remembered handshake would be (SEQ = its
@@ -778,6 +830,13 @@ struct Oracle::Impl {
       lose(tu, *before);
       return nullptr;
     }
+    // start_conn drops an incarnation whose SYN the target never answered with its own; what it
+    // recorded is still needed here.
+    std::unique_ptr<Conn> unanswered;
+    if (before != nullptr && !before->target_syn.seen && tu.previous) {
+      unanswered = std::make_unique<Conn>(std::move(*before));
+      before = unanswered.get();
+    }
     Conn& c = tu.start_conn();
     c.target_passive = true;
     c.start_peer(hs.syn);
@@ -788,9 +847,11 @@ struct Oracle::Impl {
       c.ambiguous = before->ambiguous;
       c.peer_fin = before->peer_fin;
       // The application writes to the socket of the connection the target holds; what it
-      // wrote while the oracle followed one whose target side never sent data is this one's.
+      // wrote while the oracle followed one whose target side never sent data (a FIN at most:
+      // after CLOSE nothing more is sent there, RFC 9293 3.10.4) is this one's.
+      const Seq data_end = before->target_fin ? *before->target_fin : before->snd_max;
       if (before->written_base == 0 && before->sent.size() == 0 &&
-          !before->snd_max.gt(before->target_syn.iss + 1)) {
+          !data_end.gt(before->target_syn.iss + 1)) {
         c.written = std::move(before->written);
         before->written.clear();
       }
@@ -804,6 +865,15 @@ struct Oracle::Impl {
     judge_target_segment(Seg{hs.synack, s.key, s.time_us}, c);
     replaying = false;
     c.peer_sent_cookie_ack = true;
+    if (hs.returned_window) {
+      // The window the ACK that opened it set (not a later segment's the target may drop).
+      const std::uint8_t shift = c.both_ws() ? c.peer_syn.shift : 0;
+      c.snd_wnd_max = std::uint32_t{*hs.returned_window} << shift;
+    }
+    if (hs.returned_wl1) {  // (every one of those ACKs has SEG.ACK = ISS + 1)
+      c.wl1 = *hs.returned_wl1;
+      c.wl2 = hs.synack.tcp.seq + 1;
+    }
     return &c;
   }
 
@@ -815,6 +885,7 @@ struct Oracle::Impl {
     if (before != nullptr && before->target_passive && !before->target_past_syn &&
         before->peer_syn.seen && c.peer_syn.seen && before->peer_syn.iss == c.peer_syn.iss) {
       c.peer_syn.merge_options(before->peer_syn);
+      if (before->peer_tsval_max) c.note_peer_tsval(*before->peer_tsval_max);
     }
   }
 
@@ -1080,7 +1151,15 @@ struct Oracle::Impl {
     }
 
     // The target has no connection here (none seen, reset, closed, or never past LISTEN).
-    if (consume_answered(tu, s.p)) return;
+    if (consume_answered(tu, s.p)) {
+      // Answering the SYN that started `c` like a closed port: that SYN started nothing, and
+      // the ACK of an earlier handshake's cookie may open a connection after all.
+      if (c != nullptr && c->end == End::kLive && !c->target_syn.seen && tu.last_peer_syn &&
+          answers(s.p, *tu.last_peer_syn)) {
+        c->end = End::kGone;
+      }
+      return;
+    }
     if (tu.target_holds_unfollowed) {  // a teardown of the connection the oracle lost sight of
       tu.target_holds_unfollowed = false;
       tu.unanswered.clear();
@@ -1134,8 +1213,10 @@ struct Oracle::Impl {
                                 h.ack == c->target_syn.iss + 1;
     if (own_cookie_ack) {
       c->peer_sent_cookie_ack = true;
-      if (c->end == End::kLive && c->target_past_syn && c->synchronized() && c->may_have_died() &&
-          s.time_us - c->target_advanced_us >= kMinSilentDeathUs) {
+      // (A target that sent its FIN may have died whether or not the ACK of its SYN was taken:
+      // a CLOSE in SYN-RECEIVED sends the FIN too, RFC 9293 3.10.4, and it times out as well.)
+      if (c->end == End::kLive && c->target_past_syn && (c->synchronized() || c->target_fin) &&
+          c->may_have_died() && s.time_us - c->target_advanced_us >= kMinSilentDeathUs) {
         c->maybe_reopened = true;
       }
     }
@@ -1148,6 +1229,11 @@ struct Oracle::Impl {
     const TupleState::Handshake* cookie =
         bare_ack ? tu.handshake_for(h.ack - 1, h.seq - 1) : nullptr;
     if (cookie != nullptr) cookie->returned_at = segment_index;
+    if (const TupleState::Handshake* opened = bare_ack ? tu.handshake_for(h.ack - 1) : nullptr;
+        opened != nullptr && opened->returned_at != 0) {
+      opened->returned_window = std::max(opened->returned_window.value_or(0), h.window);
+      if (!opened->returned_wl1 || h.seq.gt(*opened->returned_wl1)) opened->returned_wl1 = h.seq;
+    }
     if ((cookie != nullptr || own_cookie_ack) && (c == nullptr || !c->lost)) {
       // (Where the oracle lost track, the target may hold a connection here, which takes the
       // ACK instead of its listener.)
@@ -1228,10 +1314,7 @@ struct Oracle::Impl {
     if (!c->peer_syn.seen) return;
     if (h.has(f::kAck) && c->target_syn.seen) take_ack(s, *c);
     record_peer_segment(s, *c);
-    if (const auto* ts = h.find<wire::OptTimestamps>();
-        ts != nullptr && (!c->peer_tsval_max || Seq(ts->val).gt(Seq(*c->peer_tsval_max)))) {
-      c->peer_tsval_max = ts->val;
-    }
+    if (const auto* ts = h.find<wire::OptTimestamps>()) c->note_peer_tsval(ts->val);
   }
 
   // What the target should make of the ACK and window of a peer segment.
@@ -1263,7 +1346,13 @@ struct Oracle::Impl {
     const bool perhaps_wider =
         ack.ge(c.snd_una_sure) && (!c.snd_wnd_max || window > *c.snd_wnd_max);
     if ((certain && newest) || perhaps_wider) c.snd_wnd_max = window;
-    // The highest SND.WL1 (and, at it, SND.WL2) the target may hold from now on.
+    // The highest SND.WL1 (and, at it, SND.WL2) the target may hold from now on. A segment
+    // beyond the largest window the target could offer past the most RCV.NXT can be is dropped
+    // before its ACK is looked at (RFC 9293 3.10.7.4, first check): it sets nothing (and, half
+    // the sequence space away, it would make older segments look newer).
+    const std::uint32_t max_rcv_wnd = std::uint32_t{0xffff}
+                                      << (c.both_ws() ? c.target_syn.shift : 0);
+    if (!h.seq.lt(c.rcv_hi() + max_rcv_wnd)) return;
     if (!c.wl1 || h.seq.gt(*c.wl1)) {
       c.wl1 = h.seq;
       c.wl2 = ack;
@@ -1304,9 +1393,12 @@ struct Oracle::Impl {
     // The peer's FIN is where its stream ends, unless the peer has sent data beyond it (before
     // or after): then the target may have taken either, and the oracle does not guess.
     const std::int64_t fin_at = data + static_cast<std::int64_t>(s.p.payload.size());
-    // (A FIN without ACK is dropped unread once the target has sent its SYN, RFC 9293 3.10.7.4.)
-    if (h.has(f::kFin) && (h.has(f::kAck) || syn) && !c.peer_fin && fin_at >= sent_before - 1) {
-      c.peer_fin = h.seq + (syn ? 1U : 0U) + size32(s.p.payload.size());
+    // (A FIN without ACK is dropped unread once the target has sent its SYN, RFC 9293 3.10.7.4;
+    // so is one below what the target has acknowledged, before RCV.NXT.)
+    const Seq fin_seq = h.seq + (syn ? 1U : 0U) + size32(s.p.payload.size());
+    if (h.has(f::kFin) && (h.has(f::kAck) || syn) && !c.peer_fin && fin_at >= sent_before - 1 &&
+        !(c.last_ack && c.last_ack->gt(fin_seq))) {
+      c.peer_fin = fin_seq;
     } else if (c.peer_fin && !h.has(f::kFin) && !s.p.payload.empty() &&
                fin_at > c.peer_line.pos(*c.peer_fin) &&
                !(c.last_ack && c.last_ack->gt(*c.peer_fin))) {
@@ -1336,7 +1428,12 @@ struct Oracle::Impl {
       // speaks again.
       const bool maybe_stateless =
           c.target_passive && !c.target_past_syn && !c.peer_sent_cookie_ack;
-      c.end = maybe_stateless ? End::kMaybeGone : End::kGone;
+      // With timestamps on, a RST with a TSval older than TS.Recent may be dropped by PAWS
+      // (RFC 7323 5.3 R1, which exempts no RST; Linux takes it). (One without timestamps is
+      // not dropped for that: RFC 7323 3.2 drops only non-RST segments lacking them.)
+      const bool maybe_paws_dropped =
+          h.find<wire::OptTimestamps>() != nullptr && c.maybe_paws_dropped(h);
+      c.end = maybe_stateless || maybe_paws_dropped ? End::kMaybeGone : End::kGone;
     } else if (h.seq.in_range(lo, hi)) {
       c.end = End::kMaybeGone;
     } else if (c.established() && c.target_window_edge && h.seq.gt(hi) &&
