@@ -1410,7 +1410,17 @@ struct Oracle::Impl {
   // A RST from the peer: accepted, challenged or ignored (RFC 9293 3.10.7.3, RFC 5961 3.2).
   static void peer_rst(const Seg& s, Conn& c) {
     const wire::TcpHeader& h = s.h();
-    if (!c.target_syn.seen || c.closed()) return;
+    if (!c.target_syn.seen) return;
+    // A target that sent its FIN and took the peer's may be in TIME-WAIT (if it took an ACK of
+    // its FIN, perhaps one the oracle is unsure of), and there a RST at RCV.NXT may be ignored:
+    // RFC 1337 (the built-in stack; Linux with tcp_rfc1337=1), where RFC 9293 3.10.7.4 and
+    // Linux's default take it. It then only perhaps ends the connection.
+    const bool maybe_time_wait = c.target_fin && c.snd_una.gt(*c.target_fin) && c.peer_fin &&
+                                 c.last_ack && c.last_ack->gt(*c.peer_fin) && h.seq == *c.last_ack;
+    if (c.closed()) {
+      if (maybe_time_wait && c.end == End::kLive) c.end = End::kMaybeGone;
+      return;
+    }
     if (!c.target_sent_ack) {
       // SYN-SENT: acceptable only with an ACK of the SYN.
       if (h.has(f::kAck) && h.ack.gt(c.target_syn.iss) && h.ack.le(c.snd_max)) {
@@ -1433,7 +1443,8 @@ struct Oracle::Impl {
       // not dropped for that: RFC 7323 3.2 drops only non-RST segments lacking them.)
       const bool maybe_paws_dropped =
           h.find<wire::OptTimestamps>() != nullptr && c.maybe_paws_dropped(h);
-      c.end = maybe_stateless || maybe_paws_dropped ? End::kMaybeGone : End::kGone;
+      c.end =
+          maybe_stateless || maybe_paws_dropped || maybe_time_wait ? End::kMaybeGone : End::kGone;
     } else if (h.seq.in_range(lo, hi)) {
       c.end = End::kMaybeGone;
     } else if (c.established() && c.target_window_edge && h.seq.gt(hi) &&

@@ -564,6 +564,43 @@ TEST_F(OracleTest, ARstPawsMayDropIsOnlyPerhapsTaken) {
   }
 }
 
+// A target in TIME-WAIT may ignore a RST (RFC 1337; the built-in stack does, Linux by default
+// takes it), and while it holds TIME-WAIT the 4-tuple's segments go there, not to the listener:
+// after the peer's RST at RCV.NXT, an ACK that would return a SYN cookie may be answered by
+// TIME-WAIT's ACK, with the old connection's options. Here the ACK of the target's FIN lacks
+// timestamps, so the oracle cannot be sure it was taken (RFC 7323 3.2), nor that the target is
+// in TIME-WAIT rather than CLOSING (found by session_fuzzer: options-well-formed). Where the
+// target's FIN is certainly unacknowledged (CLOSING, or FIN-WAIT-1), the RST is taken.
+TEST_F(OracleTest, ARstToTimeWaitOnlyPerhapsEndsIt) {
+  feed(in(f::kSyn, kPeerIss).ts(100, 0));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).ts(7, 100));
+  feed(in(f::kSyn, kPeerIss));  // the same ISN without timestamps: another handshake
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).ts(7, 100));  // by the SYN it kept
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+  feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1).ts(8, 100));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));  // no timestamps
+  feed(in(f::kFin | f::kAck, kPeerIss + 1).ack(kTargetIss + 2));
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 2).ts(9, 100));  // TIME-WAIT
+  feed(in(f::kRst, kPeerIss + 2));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));               // would return the cookie
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 2).ts(10, 100));  // TIME-WAIT's ACK
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+
+  // Simultaneous close: the target's FIN is not acknowledged, so it is in CLOSING, which a RST
+  // ends: a RST that answers the peer afterwards must have a closed port's form.
+  oracle_ = Oracle();
+  feed(in(f::kSyn, kPeerIss));
+  feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+  feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+  feed(in(f::kFin | f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+  feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 2));
+  feed(in(f::kRst, kPeerIss + 2));
+  feed(in(f::kAck, kPeerIss + 2).ack(kTargetIss + 2));
+  feed(out(f::kRst, kTargetIss + 7));
+  EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
+}
+
 // The ACK that returns a SYN cookie opens the connection and sets its send window (RFC 9293
 // 3.10.7.4, SYN-RECEIVED: SND.WND <- SEG.WND). When the oracle follows that connection only once
 // the target speaks from it (the cookie of an earlier SYN-ACK than the latest), that window is
