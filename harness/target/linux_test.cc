@@ -186,10 +186,13 @@ TEST(Netns, StaleOnlyWhenItsProcessIsGone) {
   ASSERT_GE(child, 0);
   if (child == 0) ::_exit(0);
   ::waitpid(child, nullptr, 0);
-  const std::string dead = std::string(kNetnsPrefix) + std::to_string(child) + "-0";
+  // (Numbers no run gives its namespaces, so a name cannot already exist.)
+  const std::string dead = std::string(kNetnsPrefix) + std::to_string(child) + "-99998";
   const std::string alive = std::string(kNetnsPrefix) + std::to_string(::getpid()) + "-99999";
-  ASSERT_EQ(run_command({"ip", "netns", "add", dead}).status, 0);
-  ASSERT_EQ(run_command({"ip", "netns", "add", alive}).status, 0);
+  for (const std::string& name : {dead, alive}) {
+    const CommandResult r = run_command({"ip", "netns", "add", name});
+    ASSERT_EQ(r.status, 0) << "ip netns add " << name << ": " << r.output;
+  }
   // Another synack process (a test running beside this one) may sweep `dead` first: each run
   // sweeps when it makes its first namespace. So: gone afterwards, whoever removed it.
   const auto removed = remove_stale_namespaces();
