@@ -220,10 +220,11 @@ class Converter {
     if (next_slot_ < kMaxSockets) slots_[fd] = static_cast<std::uint8_t>(next_slot_++);
   }
 
-  void call(Call::Op op, std::uint8_t s, std::uint32_t arg) {
-    emit(Call{op, s, arg});
+  void call(const Call& c) {
+    emit(c);
     ++out_.lines_used;
   }
+  void call(Call::Op op, std::uint8_t s, std::uint32_t arg) { call(Call{op, s, arg}); }
 
   void apply_pending(int fd) {
     auto it = pending_.find(fd);
@@ -280,8 +281,7 @@ class Converter {
         return;
       }
       if (auto s = slot(c)) {
-        emit(setsockopt_call(*s, which, *raw));
-        ++out_.lines_used;
+        call(setsockopt_call(*s, which, *raw));
       } else {
         pending_[static_cast<int>(*fd)].emplace_back(which, *raw);  // before listen/connect
         ++out_.lines_used;
@@ -323,8 +323,7 @@ class Converter {
       const std::string name = symbol(c, 2);
       const auto it = std::find(kSockoptNames.begin(), kSockoptNames.end(), name);
       if (it != kSockoptNames.end()) {
-        emit(getsockopt_call(*s, static_cast<std::size_t>(it - kSockoptNames.begin())));
-        ++out_.lines_used;
+        call(getsockopt_call(*s, static_cast<std::size_t>(it - kSockoptNames.begin())));
       } else {
         ++out_.lines_left_out;
       }

@@ -65,7 +65,7 @@ struct IntOption {
   const char* level;
   SocketOption option;
 };
-constexpr std::array<IntOption, kSockoptCount> kOptions = {{
+constexpr auto kOptions = std::to_array<IntOption>({
     {"IPPROTO_TCP", SocketOption::kNoDelay},
     {"SOL_SOCKET", SocketOption::kKeepAlive},
     {"IPPROTO_TCP", SocketOption::kKeepIdle},
@@ -79,7 +79,8 @@ constexpr std::array<IntOption, kSockoptCount> kOptions = {{
     {"IPPROTO_IP", SocketOption::kTos},
     {"IPPROTO_IP", SocketOption::kTtl},
     {"SOL_SOCKET", SocketOption::kError},
-}};
+});
+static_assert(kOptions.size() == kSockoptCount);
 
 constexpr std::size_t kMaxWrite = 20000;  // Call::Op::kWrite writes arg % kMaxWrite + 1 bytes
 

@@ -411,10 +411,10 @@ const char* ack_anchor_name(AckAnchor a) {
 }
 
 const char* call_name(Call::Op op) {
-  constexpr std::array<const char*, 15> kNames = {
-      "listen",          "connect",         "accept",       "read",       "write", "shutdown",
-      "close",           "setsockopt",      "abort",        "getsockopt", "poll",  "ioctl",
-      "setsockopt-more", "getsockopt-more", "connect-again"};
+  constexpr auto kNames = std::to_array<const char*>(
+      {"listen", "connect", "accept", "read", "write", "shutdown", "close", "setsockopt", "abort",
+       "getsockopt", "poll", "ioctl", "setsockopt-more", "getsockopt-more", "connect-again"});
+  static_assert(kNames.size() == static_cast<std::size_t>(Call::Op::kCount));
   return kNames[static_cast<std::size_t>(op) % kNames.size()];
 }
 

@@ -205,26 +205,28 @@ struct IcmpTypeCode {
   std::uint8_t type;
   std::uint8_t code;
 };
-inline constexpr std::array<IcmpTypeCode, static_cast<std::size_t>(Icmp::Kind::kCount)>
-    kIcmpTypeCodes = {{{3, 0},
-                       {3, 1},
-                       {3, 2},
-                       {3, 3},
-                       {3, 4},
-                       {3, 5},
-                       {11, 0},
-                       {12, 0},
-                       {4, 0},
-                       {3, 6},
-                       {3, 7},
-                       {3, 8},
-                       {3, 9},
-                       {3, 10},
-                       {3, 11},
-                       {3, 13},
-                       {3, 16},
-                       {5, 1},
-                       {0, 0}}};
+// (Sized by its entries, so that the static_assert catches one missing, which a std::array of
+// kCount would fill with {0, 0}.)
+inline constexpr auto kIcmpTypeCodes = std::to_array<IcmpTypeCode>({{3, 0},
+                                                                    {3, 1},
+                                                                    {3, 2},
+                                                                    {3, 3},
+                                                                    {3, 4},
+                                                                    {3, 5},
+                                                                    {11, 0},
+                                                                    {12, 0},
+                                                                    {4, 0},
+                                                                    {3, 6},
+                                                                    {3, 7},
+                                                                    {3, 8},
+                                                                    {3, 9},
+                                                                    {3, 10},
+                                                                    {3, 11},
+                                                                    {3, 13},
+                                                                    {3, 16},
+                                                                    {5, 1},
+                                                                    {0, 0}});
+static_assert(kIcmpTypeCodes.size() == static_cast<std::size_t>(Icmp::Kind::kCount));
 
 using Op = std::variant<Segment, Advance, Call, Icmp>;
 

@@ -31,9 +31,9 @@ case named after its path. Each trace is run once through the session fuzzer's e
 a trace that trips an invariant or the oracle is reported and not written (exit status 1), since
 the cases pass in-process and their traces should too.
 
-What a trace cannot state (assertions, ICMP messages of other kinds than its nine, IP attributes,
-SACK blocks, poll and fcntl calls, socket options other than trace.h's kSockoptNames) is left
-out; the summary counts those lines.
+What a trace cannot state (assertions, ICMP messages of kinds trace.h's Icmp::Kind lacks, IP
+attributes, SACK blocks, poll and fcntl calls, socket options other than its kSockoptNames) is
+left out; the summary counts those lines.
 
 Exit status: 0 every case converted and ran clean, 1 a case did not parse or its trace found
 something, 2 usage error.

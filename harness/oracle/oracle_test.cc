@@ -141,6 +141,20 @@ class OracleTest : public ::testing::Test {
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).opts(target_opts));
     feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(peer_win));
   }
+  // A passive open, then the target closes at once and the peer acknowledges its FIN:
+  // FIN-WAIT-2. With `syn_data`, the peer's SYN carried data the SYN-ACK did not take, so
+  // RCV.NXT is uncertain and no ACK of the target's SYN is certainly taken.
+  void open_to_fin_wait_2(bool syn_data = false) {
+    if (syn_data) {
+      feed(in(f::kSyn, kPeerIss).data(text(500, 's')));
+      feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+      feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+    } else {
+      passive_open();
+    }
+    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // close() at once
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));             // FIN-WAIT-2
+  }
   // The target connects to the peer: an active open.
   void active_open(const std::vector<TcpOption>& target_opts = {},
                    const std::vector<TcpOption>& peer_opts = {}, std::uint16_t peer_win = 65535) {
@@ -372,9 +386,7 @@ TEST_F(OracleTest, AConnectionThatMayHaveDiedIsFollowedAfreshAfterItsCookieRetur
 TEST_F(OracleTest, DataWhereAKeepAliveProbeWouldBeComesFromAReopenedCookieConnection) {
   for (const bool returned : {true, false}) {
     oracle_ = Oracle();
-    passive_open();
-    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // close() at once
-    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));             // FIN-WAIT-2
+    open_to_fin_wait_2();
     at_ms(60'000);
     if (returned) feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
     app_writes(text(100, 'n'));
@@ -394,11 +406,7 @@ TEST_F(OracleTest, DataWhereAKeepAliveProbeWouldBeComesFromAReopenedCookieConnec
 TEST_F(OracleTest, DataAtTheFinAfterAReturnedCookieComesFromAReopenedConnection) {
   for (const bool returned : {true, false}) {
     oracle_ = Oracle();
-    feed(in(f::kSyn, kPeerIss).data(text(500, 's')));
-    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // the SYN's data not taken
-    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
-    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
-    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));
+    open_to_fin_wait_2(/*syn_data=*/true);  // the SYN's data not taken
     at_ms(60'000);
     if (returned) feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
     app_writes(text(100, 'n'));
@@ -419,11 +427,7 @@ TEST_F(OracleTest, DataAtTheFinAfterAReturnedCookieComesFromAReopenedConnection)
 TEST_F(OracleTest, ACookieReturnedAfterABareFinMayReopenTheConnection) {
   for (const bool returned : {true, false}) {
     oracle_ = Oracle();
-    feed(in(f::kSyn, kPeerIss).data(text(500, 's')));
-    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // the SYN's data not taken
-    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
-    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
-    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));
+    open_to_fin_wait_2(/*syn_data=*/true);  // the SYN's data not taken
     at_ms(78'000);
     if (returned) feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
     feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));
@@ -447,9 +451,7 @@ TEST_F(OracleTest, ACookieReturnedAfterABareFinMayReopenTheConnection) {
 TEST_F(OracleTest, AChallengeAckFromAReopenedCookieConnectionIsNotTakenForAProbe) {
   for (const bool returned : {true, false}) {
     oracle_ = Oracle();
-    passive_open();
-    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // close() at once
-    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));             // FIN-WAIT-2
+    open_to_fin_wait_2();
     at_ms(60'000);
     feed(in(f::kAck | f::kPsh, kPeerIss + 1)
              .ack(kTargetIss + (returned ? 1 : 2))
@@ -1666,9 +1668,7 @@ TEST_F(OracleTest, ChallengeAckNotOwedByAListenerThatNeverSpokePastItsSynAck) {
 // connection without a segment (FIN-WAIT-2 or retransmission timeout): a SYN may then open a new
 // connection, or get a closed-port RST.
 TEST_F(OracleTest, ChallengeAckNotRequiredWhenTheConnectionMayHaveTimedOut) {
-  passive_open();
-  feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
-  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 2));  // FIN-WAIT-2
+  open_to_fin_wait_2();
   at_ms(120000);
   feed(in(f::kSyn, 500));
   feed(out(f::kSyn | f::kAck, 7000).ack(501));

@@ -218,6 +218,17 @@ TEST(Runner, SyscallResultAndErrnoMismatches) {
           "0\n+0 accept(3, ..., ...) = -1 EAGAIN\n");
   ASSERT_EQ(wrong_errno.verdict, CaseResult::Verdict::kFail);
   EXPECT_THAT(wrong_errno.message, HasSubstr("accept failed with EINVAL, expected EAGAIN"));
+  // Any Linux errno name is known (a stack reports ICMP errors as EPROTO, EHOSTDOWN, ENONET):
+  // a wrong one is a mismatch, not an unknown name; a made-up one is a script error.
+  const CaseResult icmp_errno =
+      run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = "
+          "0\n+0 accept(3, ..., ...) = -1 ENONET\n");
+  ASSERT_EQ(icmp_errno.verdict, CaseResult::Verdict::kFail);
+  EXPECT_THAT(icmp_errno.message, HasSubstr("accept failed with EINVAL, expected ENONET"));
+  const CaseResult made_up =
+      run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = "
+          "0\n+0 accept(3, ..., ...) = -1 ENOSUCH\n");
+  EXPECT_THAT(made_up.message, HasSubstr("unknown errno 'ENOSUCH'"));
   const CaseResult wrong_value = run(std::string(kPassiveOpen) +
                                      "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
                                      "+0 read(4, ..., 10) = 3\n");

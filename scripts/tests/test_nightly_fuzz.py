@@ -115,7 +115,8 @@ def test_a_crash_exits_1_with_a_minimized_input_and_how_to_reproduce_it(tmp_path
             "--no-merge", "--minimize-time", 10)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "1 new crash(es):" in r.stdout, r.stdout
-    assert "at LLVMFuzzerTestOneInput fuzz/testdata/crash_fuzzer.cc" in r.stdout
+    # Grouped by what the target printed and where it aborted.
+    assert "input starts with CRASH at LLVMFuzzerTestOneInput fuzz/testdata/crash_fuzzer.cc" in r.stdout
     assert "coverage: skipped" in r.stdout
     # --no-merge: the corpus is as it was.
     assert files(corpus / "crash_fuzzer") == ["seed"]
