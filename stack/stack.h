@@ -134,7 +134,11 @@ class Stack {
   std::optional<Snapshot> snapshot(SocketId s) const;
   // Every connection the stack holds, including orphans (closed by the application but still
   // finishing) and half-open ones in listeners' SYN queues.
+  // In (local port, remote address, remote port, local address) order.
   std::vector<Snapshot> connections() const;
+  // Those of them whose remote end is `remote`, in the same order: a lookup that costs a
+  // snapshot only for what it returns.
+  std::vector<Snapshot> connections(Endpoint remote) const;
   const StackCounters& counters() const;
   // Listener queue lengths (for tests and assertions).
   struct ListenQueues {

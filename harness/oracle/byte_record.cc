@@ -89,10 +89,19 @@ ByteRecord::PutResult ByteRecord::put(std::int64_t pos, std::span<const std::uin
     const std::int64_t cs = it->first;
     const std::int64_t ce = std::min(chunk_end(cs, it->second), end);
     if (cs > cur) r.fresh.push_back({cur, cs});
-    for (std::int64_t at = std::max(cs, cur); at < ce; ++at) {
-      const std::uint8_t recorded = it->second[to_index(at - cs)];
-      const std::uint8_t seen = data[to_index(at - pos)];
-      if (recorded != seen) note_difference(at, recorded, seen);
+    const std::int64_t from = std::max(cs, cur);
+    if (from < ce) {
+      // A copy that matches (the usual case) costs one comparison of the stretch.
+      const std::uint8_t* seen = data.data() + to_index(from - pos);
+      const std::size_t n = to_index(ce - from);
+      auto recorded = it->second.cbegin() + static_cast<std::ptrdiff_t>(from - cs);
+      if (!std::equal(seen, seen + n, recorded)) {
+        for (std::size_t k = 0; k < n; ++k, ++recorded) {
+          if (*recorded != seen[k]) {
+            note_difference(from + static_cast<std::int64_t>(k), *recorded, seen[k]);
+          }
+        }
+      }
     }
     cur = std::max(cur, ce);
   }

@@ -976,24 +976,31 @@ struct Oracle::Impl {
     if (!options.app_writes_observed) return;
     const std::int64_t written_end = c.written_base + static_cast<std::int64_t>(c.written.size());
     for (const Stretch& fresh : r.fresh) {
-      for (std::int64_t at = std::max(fresh.begin, c.written_base); at < fresh.end; ++at) {
-        const std::uint8_t sent = s.p.payload[static_cast<std::size_t>(at - offset)];
-        if (at >= written_end) {
+      const std::int64_t from = std::max(fresh.begin, c.written_base);
+      if (from >= fresh.end) continue;
+      const std::int64_t written_part_end = std::min(fresh.end, written_end);
+      if (from < written_part_end) {
+        const std::uint8_t* sent = s.p.payload.data() + (from - offset);
+        const auto n = static_cast<std::size_t>(written_part_end - from);
+        auto wrote = c.written.cbegin() + (from - c.written_base);
+        if (!std::equal(sent, sent + n, wrote)) {
+          const auto [sent_at, wrote_at] = std::mismatch(sent, sent + n, wrote);
+          const std::int64_t at = from + (sent_at - sent);
           report(invariant::kStreamIntegrity, s,
-                 "sends stream offset " + std::to_string(at) + " (seq " +
-                     num(c.target_line.seq(at + 1)) +
-                     "), which the application has not written (it has written " +
-                     std::to_string(written_end) + " bytes)");
+                 "sends " + hex_byte(*sent_at) + " at stream offset " + std::to_string(at) +
+                     " (seq " + num(c.target_line.seq(at + 1)) + "), but the application wrote " +
+                     hex_byte(*wrote_at) + " there");
           return;
         }
-        const std::uint8_t wrote = c.written[static_cast<std::size_t>(at - c.written_base)];
-        if (wrote != sent) {
-          report(invariant::kStreamIntegrity, s,
-                 "sends " + hex_byte(sent) + " at stream offset " + std::to_string(at) + " (seq " +
-                     num(c.target_line.seq(at + 1)) + "), but the application wrote " +
-                     hex_byte(wrote) + " there");
-          return;
-        }
+      }
+      if (fresh.end > written_end) {
+        const std::int64_t at = std::max(from, written_end);
+        report(invariant::kStreamIntegrity, s,
+               "sends stream offset " + std::to_string(at) + " (seq " +
+                   num(c.target_line.seq(at + 1)) +
+                   "), which the application has not written (it has written " +
+                   std::to_string(written_end) + " bytes)");
+        return;
       }
     }
   }

@@ -1913,14 +1913,18 @@ TEST_F(OracleTest, StreamIntegrityFlagsSendingWhatWasNotWritten) {
   app_writes("hel");
   feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("hello"));
   EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("sends stream offset 3 "));
   EXPECT_THAT(first_detail(), HasSubstr("has written 3 bytes"));
 }
 
 TEST_F(OracleTest, StreamIntegrityFlagsSendingOtherBytes) {
   active_open();
   app_writes("hello");
-  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("jello"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data("heLLo"));
   EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+  // The first byte that differs, and what was written there.
+  EXPECT_THAT(first_detail(), HasSubstr("sends 0x4c at stream offset 2"));
+  EXPECT_THAT(first_detail(), HasSubstr("the application wrote 0x6c there"));
 }
 
 TEST(OracleStreamIntegrity, SentDataUnjudgedWhenWritesAreNotObserved) {

@@ -1,5 +1,8 @@
 #include "harness/wire/checksum.h"
 
+#include <cstddef>
+#include <random>
+
 #include <gtest/gtest.h>
 
 namespace synack::wire {
@@ -59,6 +62,46 @@ TEST(Checksum, PseudoHeaderIsSourceDestinationProtocolLength) {
   add_ipv4_pseudo_header(a, 0x0a000001, 0x0a000002, 6, 20);
   const Bytes explicit_header = {10, 0, 0, 1, 10, 0, 0, 2, 0, 6, 0, 20};
   EXPECT_EQ(a.finish(), internet_checksum(explicit_header));
+}
+
+// RFC 1071 4.1 word by word, the plainest way: what the 64-bit-word sum must agree with.
+std::uint16_t reference_checksum(const Bytes& data) {
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i < data.size(); i += 2) {
+    const std::uint32_t low = i + 1 < data.size() ? data[i + 1] : 0;
+    sum += (std::uint32_t{data[i]} << 8) | low;
+    sum = (sum & 0xffff) + (sum >> 16);
+  }
+  return static_cast<std::uint16_t>(~sum);
+}
+
+TEST(Checksum, WideSumAgreesWithWordByWord) {
+  std::mt19937 rng(7);
+  for (std::size_t len = 0; len <= 80; ++len) {
+    for (int fill = 0; fill < 4; ++fill) {
+      Bytes data(len);
+      for (std::uint8_t& b : data) {
+        // Random bytes, all ones (every word carries), all zeros, and mostly ones.
+        b = fill == 0 ? static_cast<std::uint8_t>(rng()) : fill == 1 ? 0xff : fill == 2 ? 0 : 0xfe;
+      }
+      EXPECT_EQ(internet_checksum(data), reference_checksum(data)) << len << " " << fill;
+      // Split at every odd point too: the wide sum then starts on the other byte of a word.
+      for (std::size_t cut = 1; cut < len; cut += 2) {
+        ChecksumAccumulator acc;
+        acc.add(ByteSpan(data).subspan(0, cut));
+        acc.add(ByteSpan(data).subspan(cut));
+        EXPECT_EQ(acc.finish(), reference_checksum(data)) << len << " cut " << cut;
+      }
+    }
+  }
+}
+
+TEST(Checksum, NonZeroDataSummingToZeroKeepsItsSign) {
+  // 0xffff words sum to "negative zero": the checksum is 0, not the 0xffff of all-zero data.
+  EXPECT_EQ(internet_checksum(Bytes(16, 0xff)), 0);
+  EXPECT_EQ(internet_checksum(Bytes(16, 0x00)), 0xffff);
+  // 0x0001 + 0xfffe over more than 8 bytes.
+  EXPECT_EQ(internet_checksum(Bytes{0, 1, 0xff, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0}), 0);
 }
 
 }  // namespace

@@ -292,14 +292,33 @@ Snapshot Engine::snapshot_of(const Tcb& t) const {
   return s;
 }
 
+namespace {
+
+// Stack::connections()'s order. The local address comes last: connections on the primary
+// address and an alias can share everything else.
+bool snapshot_order(const Snapshot& a, const Snapshot& b) {
+  return std::tie(a.local_port, a.remote_addr, a.remote_port, a.local_addr) <
+         std::tie(b.local_port, b.remote_addr, b.remote_port, b.local_addr);
+}
+
+}  // namespace
+
 std::vector<Snapshot> Engine::connections() const {
   std::vector<Snapshot> v;
   v.reserve(conns_.size());
   for (const auto& [tuple, t] : conns_) v.push_back(snapshot_of(t));
-  std::sort(v.begin(), v.end(), [](const Snapshot& a, const Snapshot& b) {
-    return std::tie(a.local_port, a.remote_addr, a.remote_port) <
-           std::tie(b.local_port, b.remote_addr, b.remote_port);
-  });
+  std::sort(v.begin(), v.end(), snapshot_order);
+  return v;
+}
+
+std::vector<Snapshot> Engine::connections(Endpoint remote) const {
+  std::vector<Snapshot> v;
+  for (const auto& [tuple, t] : conns_) {
+    if (tuple.remote_addr == remote.addr && tuple.remote_port == remote.port) {
+      v.push_back(snapshot_of(t));
+    }
+  }
+  std::sort(v.begin(), v.end(), snapshot_order);
   return v;
 }
 
