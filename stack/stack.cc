@@ -55,8 +55,8 @@ SysResult<Endpoint> Stack::local_endpoint(SocketId s) const { return engine_->lo
 SysResult<Endpoint> Stack::remote_endpoint(SocketId s) const { return engine_->remote_endpoint(s); }
 std::optional<Snapshot> Stack::snapshot(SocketId s) const { return engine_->snapshot(s); }
 std::vector<Snapshot> Stack::connections() const { return engine_->connections(); }
-std::vector<Snapshot> Stack::connections(Endpoint remote) const {
-  return engine_->connections(remote);
+std::optional<Snapshot> Stack::connection(Endpoint remote) const {
+  return engine_->connection(remote);
 }
 const StackCounters& Stack::counters() const { return engine_->counters(); }
 std::optional<Stack::ListenQueues> Stack::listen_queues(SocketId s) const {

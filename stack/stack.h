@@ -136,9 +136,10 @@ class Stack {
   // finishing) and half-open ones in listeners' SYN queues.
   // In (local port, remote address, remote port, local address) order.
   std::vector<Snapshot> connections() const;
-  // Those of them whose remote end is `remote`, in the same order: a lookup that costs a
-  // snapshot only for what it returns.
-  std::vector<Snapshot> connections(Endpoint remote) const;
+  // The connection whose remote end is `remote`. Where there are several (a new incarnation
+  // beside one in TIME-WAIT, or one on each local address), the first in connections() order
+  // that is not in TIME-WAIT, else the last. Costs one snapshot, whatever the stack holds.
+  std::optional<Snapshot> connection(Endpoint remote) const;
   const StackCounters& counters() const;
   // Listener queue lengths (for tests and assertions).
   struct ListenQueues {

@@ -169,11 +169,7 @@ class Session {
 
   // The live connection with the harness port `port`, if any (the newest incarnation).
   std::optional<stack::Snapshot> connection(std::uint16_t port) const {
-    std::optional<stack::Snapshot> found;
-    for (const stack::Snapshot& s : stack_.connections(stack::Endpoint{kPeerAddr, port})) {
-      if (!found || found->state == stack::State::kTimeWait) found = s;
-    }
-    return found;
+    return stack_.connection(stack::Endpoint{kPeerAddr, port});
   }
 
   void note_oracle() {

@@ -511,6 +511,8 @@ Trace decode(const std::uint8_t* data, std::size_t size) {
   Reader r(data, size);
   if (!r.has(kHeaderSize)) return t;
   t.config = decode_config(r);
+  // As many ops as the input can hold (one allocation rather than a doubling series).
+  t.ops.reserve(std::min(kMaxOps, (size - kHeaderSize) / (1 + kAdvanceBody)));
   while (r.has(1) && t.ops.size() < kMaxOps) {
     const std::uint8_t tag = r.u8() % 4;
     if (tag == 0) {

@@ -6,13 +6,25 @@
 namespace synack::oracle {
 namespace {
 
-std::int64_t chunk_end(std::int64_t start, const std::deque<std::uint8_t>& bytes) {
+std::int64_t chunk_end(std::int64_t start, const ByteFifo& bytes) {
   return start + static_cast<std::int64_t>(bytes.size());
 }
 
 std::size_t to_index(std::int64_t n) { return static_cast<std::size_t>(n); }
 
 }  // namespace
+
+void ByteFifo::drop_front(std::size_t n) {
+  head_ += std::min(n, size());
+  // Move the live bytes down once the dropped prefix is the larger part: O(1) amortized.
+  if (head_ == buf_.size()) {
+    buf_.clear();
+    head_ = 0;
+  } else if (head_ > buf_.size() / 2) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+}
 
 void IntervalSet::add(std::int64_t begin, std::int64_t end) {
   if (begin >= end) return;
@@ -94,11 +106,11 @@ ByteRecord::PutResult ByteRecord::put(std::int64_t pos, std::span<const std::uin
       // A copy that matches (the usual case) costs one comparison of the stretch.
       const std::uint8_t* seen = data.data() + to_index(from - pos);
       const std::size_t n = to_index(ce - from);
-      auto recorded = it->second.cbegin() + static_cast<std::ptrdiff_t>(from - cs);
+      const std::uint8_t* recorded = it->second.data() + to_index(from - cs);
       if (!std::equal(seen, seen + n, recorded)) {
-        for (std::size_t k = 0; k < n; ++k, ++recorded) {
-          if (*recorded != seen[k]) {
-            note_difference(from + static_cast<std::int64_t>(k), *recorded, seen[k]);
+        for (std::size_t k = 0; k < n; ++k) {
+          if (recorded[k] != seen[k]) {
+            note_difference(from + static_cast<std::int64_t>(k), recorded[k], seen[k]);
           }
         }
       }
@@ -119,15 +131,16 @@ void ByteRecord::insert(std::int64_t pos, std::span<const std::uint8_t> data) {
   if (next != chunks_.begin()) {
     auto prev = std::prev(next);
     if (chunk_end(prev->first, prev->second) == pos) {
-      prev->second.insert(prev->second.end(), data.begin(), data.end());
+      prev->second.append(data);
       target = prev;
     }
   }
   if (target == chunks_.end()) {
-    target = chunks_.emplace_hint(next, pos, Chunk(data.begin(), data.end()));
+    target = chunks_.emplace_hint(next, pos, Chunk());
+    target->second.append(data);
   }
   if (next != chunks_.end() && chunk_end(target->first, target->second) == next->first) {
-    target->second.insert(target->second.end(), next->second.begin(), next->second.end());
+    target->second.append({next->second.data(), next->second.size()});
     chunks_.erase(next);
   }
 }
@@ -151,7 +164,7 @@ void ByteRecord::forget_below(std::int64_t pos) {
     const std::size_t drop = to_index(pos - chunks_.begin()->first);
     Chunk bytes = std::move(chunks_.begin()->second);  // O(1): keeps the storage
     chunks_.erase(chunks_.begin());
-    bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(drop));
+    bytes.drop_front(drop);
     size_ -= drop;
     chunks_.emplace(pos, std::move(bytes));
   }

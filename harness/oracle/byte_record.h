@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <map>
 #include <optional>
@@ -16,6 +15,31 @@
 #include <vector>
 
 namespace synack::oracle {
+
+// Bytes appended at the back and dropped from the front: contiguous (a stretch compares with one
+// memcmp), O(1) amortized at both ends, and free of allocation until first used (a std::deque
+// allocates when constructed, and the oracle makes a few per connection it follows).
+class ByteFifo {
+ public:
+  std::size_t size() const { return buf_.size() - head_; }
+  bool empty() const { return size() == 0; }
+  const std::uint8_t* data() const { return buf_.data() + head_; }
+  const std::uint8_t* begin() const { return data(); }
+  const std::uint8_t* end() const { return buf_.data() + buf_.size(); }
+  std::uint8_t operator[](std::size_t i) const { return buf_[head_ + i]; }
+  void append(std::span<const std::uint8_t> bytes) {
+    buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+  }
+  void drop_front(std::size_t n);
+  void clear() {
+    buf_.clear();
+    head_ = 0;
+  }
+
+ private:
+  std::vector<std::uint8_t> buf_;
+  std::size_t head_ = 0;  // bytes dropped from buf_'s front, not yet moved out
+};
 
 // A half-open range of positions [begin, end).
 struct Stretch {
@@ -78,7 +102,7 @@ class ByteRecord {
   std::size_t size() const { return size_; }
 
  private:
-  using Chunk = std::deque<std::uint8_t>;
+  using Chunk = ByteFifo;
   void insert(std::int64_t pos, std::span<const std::uint8_t> data);
 
   std::map<std::int64_t, Chunk> chunks_;  // start -> bytes; disjoint and non-adjacent

@@ -1,6 +1,7 @@
 #include "harness/oracle/byte_record.h"
 
 #include <ostream>
+#include <string>
 #include <string_view>
 
 #include <gmock/gmock.h>
@@ -21,6 +22,25 @@ using ::testing::ElementsAre;
 
 std::span<const std::uint8_t> bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};  // NOLINT: test data
+}
+
+std::string text_of(const ByteFifo& f) { return {f.begin(), f.end()}; }
+
+TEST(ByteFifo, AppendsAtTheBackAndDropsFromTheFront) {
+  ByteFifo f;
+  EXPECT_TRUE(f.empty());
+  f.append(bytes("abcdef"));
+  f.drop_front(2);  // less than half: stays in place
+  EXPECT_EQ(text_of(f), "cdef");
+  f.append(bytes("gh"));
+  f.drop_front(3);  // now the larger part: moved down
+  EXPECT_EQ(text_of(f), "fgh");
+  EXPECT_EQ(f[0], 'f');
+  EXPECT_EQ(f.size(), 3U);
+  f.drop_front(10);  // more than it holds: empties it
+  EXPECT_TRUE(f.empty());
+  f.append(bytes("xy"));
+  EXPECT_EQ(text_of(f), "xy");
 }
 
 TEST(IntervalSet, MergesOverlappingAndTouchingRuns) {

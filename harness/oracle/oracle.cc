@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <deque>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -227,7 +226,7 @@ struct Conn {
   std::optional<Seq> last_ack;            // highest ACK from the target: its known RCV.NXT
   std::optional<Seq> target_window_edge;  // right edge of the target's latest advertised window
   ByteRecord sent;                        // by stream offset (position - 1)
-  std::deque<std::uint8_t> written;       // what the application wrote, from written_base
+  ByteFifo written;                       // what the application wrote, from written_base
   std::int64_t written_base = 0;
   std::map<std::pair<std::uint32_t, std::uint8_t>, Rtx> rtx;  // (seq, flags without PSH)
 
@@ -336,7 +335,7 @@ struct TupleState {
     // The highest SEG.SEQ of those ACKs: the most SND.WL1 can be on that connection.
     mutable std::optional<Seq> returned_wl1 = std::nullopt;
   };
-  std::deque<Handshake> handshakes;
+  std::vector<Handshake> handshakes;  // at most kMaxHandshakes: erasing the front is cheap
   // A SYN-ACK answering `syn`. One with the ISNs of a handshake remembered (a retransmission
   // from SYN-RECEIVED, or the answer to that SYN sent again) takes that one's place, which
   // handshake_for would not find any more: retransmissions do not push the others out.
@@ -351,7 +350,7 @@ struct TupleState {
       handshakes.erase(same);
     }
     handshakes.push_back(std::move(hs));
-    if (handshakes.size() > kMaxHandshakes) handshakes.pop_front();
+    if (handshakes.size() > kMaxHandshakes) handshakes.erase(handshakes.begin());
   }
   // The newest handshake whose SYN-ACK had ISN `target_isn` (and whose SYN had `peer_isn`).
   const Handshake* handshake_for(Seq target_isn, std::optional<Seq> peer_isn = {}) const {
@@ -376,10 +375,10 @@ struct TupleState {
   std::optional<Word> last_target_word;
   // Segments sent to the target since its last segment on this tuple, oldest first: what a RST
   // from it may be answering.
-  std::deque<TcpPacket> unanswered;
+  std::vector<TcpPacket> unanswered;  // at most kMaxUnanswered
   bool seen_to_target = false;
-  std::optional<TcpPacket> last_peer_syn;    // the latest SYN without ACK sent to the target
-  std::deque<std::uint8_t> pending_written;  // written before any incarnation existed
+  std::optional<TcpPacket> last_peer_syn;  // the latest SYN without ACK sent to the target
+  ByteFifo pending_written;                // written before any incarnation existed
 
   Conn& start_conn() {
     target_holds_unfollowed = false;
@@ -914,11 +913,12 @@ struct Oracle::Impl {
   // ACK (a RST in reply is judged in target_rst, a new connection in answer_as_new_connection).
   void check_challenge_reply(const Seg& s, const Conn& c) {
     const wire::TcpHeader& h = s.h();
-    const std::string cause = wire::format_tcp(c.challenge->cause);
+    // Formatted only for a report.
+    auto cause = [&c] { return wire::format_tcp(c.challenge->cause); };
     if (h.has(f::kSyn)) {
       if (!c.challenge->strict) return;  // a SYN-ACK again from SYN-RECEIVED, perhaps
       report(invariant::kChallengeAck, s,
-             "a SYN in reply to " + cause +
+             "a SYN in reply to " + cause() +
                  ": RFC 5961 requires a challenge ACK on the established connection");
       return;
     }
@@ -930,7 +930,7 @@ struct Oracle::Impl {
           invariant::kChallengeAck, s,
           "a challenge ACK must have SEQ = SND.NXT (" +
               (seq_lo == seq_hi ? num(seq_lo) : "between " + num(seq_lo) + " and " + num(seq_hi)) +
-              "), in reply to " + cause);
+              "), in reply to " + cause());
     }
     if (c.last_ack) {
       const Seq ack_lo = *c.last_ack;
@@ -940,7 +940,7 @@ struct Oracle::Impl {
                "a challenge ACK must have ACK = RCV.NXT (" +
                    (ack_lo == ack_hi ? num(ack_lo)
                                      : "between " + num(ack_lo) + " and " + num(ack_hi)) +
-                   "), in reply to " + cause);
+                   "), in reply to " + cause());
       }
     }
   }
@@ -982,7 +982,7 @@ struct Oracle::Impl {
       if (from < written_part_end) {
         const std::uint8_t* sent = s.p.payload.data() + (from - offset);
         const auto n = static_cast<std::size_t>(written_part_end - from);
-        auto wrote = c.written.cbegin() + (from - c.written_base);
+        const std::uint8_t* wrote = c.written.data() + (from - c.written_base);
         if (!std::equal(sent, sent + n, wrote)) {
           const auto [sent_at, wrote_at] = std::mismatch(sent, sent + n, wrote);
           const std::int64_t at = from + (sent_at - sent);
@@ -1209,7 +1209,7 @@ struct Oracle::Impl {
     TupleState& tu = tuple(s.key);
     tu.seen_to_target = true;
     tu.unanswered.push_back(s.p);
-    if (tu.unanswered.size() > kMaxUnanswered) tu.unanswered.pop_front();
+    if (tu.unanswered.size() > kMaxUnanswered) tu.unanswered.erase(tu.unanswered.begin());
 
     Conn* c = tu.conn.get();
     const bool syn = h.has(f::kSyn) && !h.has(f::kRst);
@@ -1372,9 +1372,11 @@ struct Oracle::Impl {
       // Bytes below the peer's cumulative ACK are not compared again.
       const std::int64_t acked = c.target_line.pos(ack) - 1;
       c.sent.forget_below(acked);
-      while (!c.written.empty() && c.written_base < acked) {
-        c.written.pop_front();
-        ++c.written_base;
+      if (acked > c.written_base) {
+        const auto drop =
+            std::min(static_cast<std::size_t>(acked - c.written_base), c.written.size());
+        c.written.drop_front(drop);
+        c.written_base += static_cast<std::int64_t>(drop);
       }
     }
   }
@@ -1464,8 +1466,8 @@ struct Oracle::Impl {
 
   void app_write(const ConnKey& k, std::span<const std::uint8_t> bytes) {
     TupleState& tu = tuple(k);
-    auto& dst = tu.conn ? tu.conn->written : tu.pending_written;
-    dst.insert(dst.end(), bytes.begin(), bytes.end());
+    ByteFifo& dst = tu.conn ? tu.conn->written : tu.pending_written;
+    dst.append(bytes);
   }
 
   void app_read(const ConnKey& k, std::span<const std::uint8_t> bytes, std::int64_t time_us) {

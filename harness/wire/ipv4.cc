@@ -106,14 +106,23 @@ Result<Ipv4View> parse_ipv4(ByteSpan packet) {
 }
 
 void emit_ipv4_header(const Ipv4Header& h, std::size_t payload_length, Bytes& out) {
+  const std::size_t start = out.size();
+  out.resize(start + h.emitted_header_length(), 0);
+  try {
+    write_ipv4_header(h, payload_length, std::span<std::uint8_t>(out).subspan(start));
+  } catch (...) {
+    out.resize(start);
+    throw;
+  }
+}
+
+void write_ipv4_header(const Ipv4Header& h, std::size_t payload_length, std::span<std::uint8_t> w) {
   if (h.options.size() > kIpv4MaxHeader - kIpv4MinHeader) {
     throw std::length_error("IPv4 options are " + std::to_string(h.options.size()) +
                             " bytes; at most 40 fit");
   }
-  const std::size_t start = out.size();
   const std::size_t header_length = h.emitted_header_length();
-  out.resize(start + header_length, 0);
-  std::span<std::uint8_t> w(out.data() + start, header_length);
+  std::fill(w.begin(), w.end(), std::uint8_t{0});
 
   const std::uint8_t ihl = h.ihl.value_or(static_cast<std::uint8_t>(header_length / 4));
   w[kVersionIhl] = static_cast<std::uint8_t>(0x40U | (ihl & 0x0fU));

@@ -75,5 +75,8 @@ Result<Ipv4View> parse_ipv4(ByteSpan packet);
 
 // Appends the header for a payload of `payload_length` bytes to `out`.
 void emit_ipv4_header(const Ipv4Header& h, std::size_t payload_length, Bytes& out);
+// The same header written into `w`, which is h.emitted_header_length() bytes long (so that a
+// packet can be built in one buffer, header last).
+void write_ipv4_header(const Ipv4Header& h, std::size_t payload_length, std::span<std::uint8_t> w);
 
 }  // namespace synack::wire

@@ -1,5 +1,6 @@
 #include "harness/wire/tcp.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -150,6 +151,7 @@ Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t bas
   // length counts kind and length. MUST-7: an illegal length must not crash the receiver, so it
   // is a typed error here; the harness decides what to do with it.
   std::vector<TcpOption> options;
+  options.reserve(std::min<std::size_t>(space.size(), 8));  // a SYN's usual five, and then some
   std::size_t i = 0;
   while (i < space.size()) {
     const std::uint8_t kind = space[i];
@@ -244,46 +246,58 @@ Result<TcpPacket> parse_tcp_packet(ByteSpan packet) {
 
 void emit(const TcpPacket& p, Bytes& out) {
   const TcpHeader& t = p.tcp;
-  Bytes seg(kTcpMinHeader, 0);
-  for (const auto& o : t.options) emit_option(o, seg);
-  seg.insert(seg.end(), t.option_padding.begin(), t.option_padding.end());
-  seg.resize((seg.size() + 3) / 4 * 4, 0);  // zero (EOL) fill to a 32-bit boundary
-  const std::size_t header_length = seg.size();
-  if (header_length - kTcpMinHeader > kTcpMaxOptions) {
-    throw std::length_error("TCP options are " + std::to_string(header_length - kTcpMinHeader) +
-                            " bytes; at most 40 fit");
+  // One buffer: room for the IP header, then the segment, then the IP header written last
+  // (it needs the segment's length). On an error `out` is left as it was.
+  const std::size_t start = out.size();
+  const std::size_t ip_length = p.ip.emitted_header_length();
+  const std::size_t tcp = start + ip_length;
+  out.reserve(tcp + kTcpMinHeader + kTcpMaxOptions + t.option_padding.size() + p.payload.size());
+  out.resize(tcp + kTcpMinHeader, 0);
+  try {
+    for (const auto& o : t.options) emit_option(o, out);
+    out.insert(out.end(), t.option_padding.begin(), t.option_padding.end());
+    out.resize(tcp + (out.size() - tcp + 3) / 4 * 4, 0);  // zero (EOL) fill to 32 bits
+    const std::size_t header_length = out.size() - tcp;
+    if (header_length - kTcpMinHeader > kTcpMaxOptions) {
+      throw std::length_error("TCP options are " + std::to_string(header_length - kTcpMinHeader) +
+                              " bytes; at most 40 fit");
+    }
+    out.insert(out.end(), p.payload.begin(), p.payload.end());
+    const std::size_t seg_length = out.size() - tcp;
+    if (seg_length > 0xffff - kIpv4MaxHeader) {
+      throw std::length_error("TCP segment of " + std::to_string(seg_length) +
+                              " bytes does not fit in an IPv4 packet");
+    }
+    const std::span<std::uint8_t> seg = std::span<std::uint8_t>(out).subspan(tcp);
+    store_be16(seg, kSrcPort, t.src_port);
+    store_be16(seg, kDstPort, t.dst_port);
+    store_be32(seg, kSeq, t.seq.raw());
+    store_be32(seg, kAck, t.ack.raw());
+    const std::uint8_t data_offset =
+        t.data_offset.value_or(static_cast<std::uint8_t>(header_length / 4));
+    seg[kDataOffset] =
+        static_cast<std::uint8_t>(((data_offset & 0x0fU) << 4) | (t.reserved & 0x0fU));
+    seg[kFlags] = t.flags;
+    store_be16(seg, kWindow, t.window);
+    store_be16(seg, kUrgentPointer, t.urgent_pointer);
+    // The pseudo-header uses ip.dst. With a source-route IP option RFC 9293 3.1 wants the final
+    // destination instead; the harness never sends source-routed segments, so that is left out.
+    std::uint16_t checksum = 0;
+    if (t.checksum) {
+      checksum = *t.checksum;
+    } else {
+      ChecksumAccumulator acc;
+      add_ipv4_pseudo_header(acc, p.ip.src.value, p.ip.dst.value, kIpProtoTcp,
+                             static_cast<std::uint16_t>(seg_length));
+      acc.add(seg);
+      checksum = acc.finish();
+    }
+    store_be16(seg, kChecksum, checksum);
+    write_ipv4_header(p.ip, seg_length, std::span<std::uint8_t>(out).subspan(start, ip_length));
+  } catch (...) {
+    out.resize(start);
+    throw;
   }
-  store_be16(seg, kSrcPort, t.src_port);
-  store_be16(seg, kDstPort, t.dst_port);
-  store_be32(seg, kSeq, t.seq.raw());
-  store_be32(seg, kAck, t.ack.raw());
-  const std::uint8_t data_offset =
-      t.data_offset.value_or(static_cast<std::uint8_t>(header_length / 4));
-  seg[kDataOffset] = static_cast<std::uint8_t>(((data_offset & 0x0fU) << 4) | (t.reserved & 0x0fU));
-  seg[kFlags] = t.flags;
-  store_be16(seg, kWindow, t.window);
-  store_be16(seg, kUrgentPointer, t.urgent_pointer);
-  seg.insert(seg.end(), p.payload.begin(), p.payload.end());
-  if (seg.size() > 0xffff - kIpv4MaxHeader) {
-    throw std::length_error("TCP segment of " + std::to_string(seg.size()) +
-                            " bytes does not fit in an IPv4 packet");
-  }
-  // The pseudo-header uses ip.dst. With a source-route IP option RFC 9293 3.1 wants the final
-  // destination instead; the harness never sends source-routed segments, so that is left out.
-  std::uint16_t checksum = 0;
-  if (t.checksum) {
-    checksum = *t.checksum;
-  } else {
-    ChecksumAccumulator acc;
-    add_ipv4_pseudo_header(acc, p.ip.src.value, p.ip.dst.value, kIpProtoTcp,
-                           static_cast<std::uint16_t>(seg.size()));
-    acc.add(seg);
-    checksum = acc.finish();
-  }
-  store_be16(seg, kChecksum, checksum);
-
-  emit_ipv4_header(p.ip, seg.size(), out);
-  out.insert(out.end(), seg.begin(), seg.end());
 }
 
 Bytes emit(const TcpPacket& p) {

@@ -1,5 +1,7 @@
 #include "harness/wire/tcp.h"
 
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -67,6 +69,28 @@ TEST(TcpEmit, RefusesOptionsThatDoNotFit) {
   TcpPacket p = make_segment(f::kAck);
   p.tcp.options.assign(11, OptMss{1});  // 44 bytes
   EXPECT_THROW(emit(p), std::length_error);
+  // Appending to a buffer: an error leaves what was there, and nothing more.
+  Bytes out = {1, 2, 3};
+  EXPECT_THROW(emit(p, out), std::length_error);
+  EXPECT_EQ(out, (Bytes{1, 2, 3}));
+  p.tcp.options.clear();
+  p.payload.assign(0xffff, 0);  // too long for an IPv4 packet
+  EXPECT_THROW(emit(p, out), std::length_error);
+  EXPECT_EQ(out, (Bytes{1, 2, 3}));
+}
+
+TEST(TcpEmit, AppendsAfterWhatTheBufferHolds) {
+  TcpPacket p = make_segment(f::kAck, 1000, 2000);
+  p.payload = {'d', 'a', 't', 'a'};
+  Bytes out = {9, 9};
+  emit(p, out);
+  const Bytes alone = emit(p);
+  ASSERT_EQ(out.size(), 2 + alone.size());
+  EXPECT_TRUE(std::equal(alone.begin(), alone.end(), out.begin() + 2));
+  const auto parsed = parse_tcp_packet(alone);
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->tcp_checksum_ok);
+  EXPECT_EQ(parsed->tcp.seq.raw(), 1000U);
 }
 
 TEST(TcpParse, ReadsEveryHeaderField) {

@@ -311,15 +311,26 @@ std::vector<Snapshot> Engine::connections() const {
   return v;
 }
 
-std::vector<Snapshot> Engine::connections(Endpoint remote) const {
-  std::vector<Snapshot> v;
+std::optional<Snapshot> Engine::connection(Endpoint remote) const {
+  // Stack::connection's choice without building the list: the lowest in snapshot_order among
+  // those not in TIME-WAIT, else the highest.
+  const Tcb* live = nullptr;
+  const Tcb* time_wait = nullptr;
+  auto before = [](const Tcb& a, const Tcb& b) {
+    return std::tie(a.tuple.local_port, a.tuple.local_addr) <
+           std::tie(b.tuple.local_port, b.tuple.local_addr);
+  };
   for (const auto& [tuple, t] : conns_) {
-    if (tuple.remote_addr == remote.addr && tuple.remote_port == remote.port) {
-      v.push_back(snapshot_of(t));
+    if (tuple.remote_addr != remote.addr || tuple.remote_port != remote.port) continue;
+    if (t.state != State::kTimeWait) {
+      if (live == nullptr || before(t, *live)) live = &t;
+    } else if (time_wait == nullptr || before(*time_wait, t)) {
+      time_wait = &t;
     }
   }
-  std::sort(v.begin(), v.end(), snapshot_order);
-  return v;
+  if (live != nullptr) return snapshot_of(*live);
+  if (time_wait != nullptr) return snapshot_of(*time_wait);
+  return std::nullopt;
 }
 
 }  // namespace synack::stack

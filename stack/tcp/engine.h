@@ -213,7 +213,7 @@ class Engine {
   std::size_t pending_output() const { return output_.size(); }
   Snapshot snapshot_of(const Tcb& t) const;
   std::vector<Snapshot> connections() const;
-  std::vector<Snapshot> connections(Endpoint remote) const;
+  std::optional<Snapshot> connection(Endpoint remote) const;
 
   // user_calls.cc
   SysResult<SocketId> socket();

@@ -207,16 +207,19 @@ bool ReassemblyQueue::check(SeqNum rcv_nxt, SeqNum right_edge, std::string* why)
   SeqNum floor = rcv_nxt;  // each range must start after this: rcv_nxt, then the previous end
   for (std::size_t i = 0; i < ranges_.size(); ++i) {
     const Range& r = ranges_[i];
-    const std::string name = "reassembly: range " + std::to_string(i) + " [" + seq_str(r.left) +
-                             ", " + seq_str(r.right()) + ")";
-    if (r.data.empty()) return fail(why, name + " is empty");
-    if (r.data.size() >= (std::size_t{1} << 31)) return fail(why, name + " spans 2^31 or more");
+    // Named only for a failure: the check runs after every segment.
+    auto name = [&] {
+      return "reassembly: range " + std::to_string(i) + " [" + seq_str(r.left) + ", " +
+             seq_str(r.right()) + ")";
+    };
+    if (r.data.empty()) return fail(why, name() + " is empty");
+    if (r.data.size() >= (std::size_t{1} << 31)) return fail(why, name() + " spans 2^31 or more");
     if (!r.left.after(floor)) {
-      return fail(why, name + " does not start after " + seq_str(floor) +
+      return fail(why, name() + " does not start after " + seq_str(floor) +
                            (i == 0 ? " (rcv_nxt)" : " (the previous range's end)"));
     }
     if (r.right().after(right_edge)) {
-      return fail(why, name + " ends after the window's right edge " + seq_str(right_edge));
+      return fail(why, name() + " ends after the window's right edge " + seq_str(right_edge));
     }
     floor = r.right();
     total += r.data.size();
@@ -226,13 +229,14 @@ bool ReassemblyQueue::check(SeqNum rcv_nxt, SeqNum right_edge, std::string* why)
                          std::to_string(total));
   }
   if (fin_.has_value()) {
-    const std::string name = "reassembly: FIN at " + seq_str(*fin_);
-    if (fin_->before(rcv_nxt)) return fail(why, name + " is before rcv_nxt " + seq_str(rcv_nxt));
+    auto name = [&] { return "reassembly: FIN at " + seq_str(*fin_); };
+    if (fin_->before(rcv_nxt)) return fail(why, name() + " is before rcv_nxt " + seq_str(rcv_nxt));
     if (!ranges_.empty() && fin_->before(ranges_.back().right())) {
-      return fail(why, name + " is before the last range's end " + seq_str(ranges_.back().right()));
+      return fail(why,
+                  name() + " is before the last range's end " + seq_str(ranges_.back().right()));
     }
     if (!fin_->before(right_edge)) {
-      return fail(why, name + " is not before the window's right edge " + seq_str(right_edge));
+      return fail(why, name() + " is not before the window's right edge " + seq_str(right_edge));
     }
   }
   return true;

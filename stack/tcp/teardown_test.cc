@@ -1,5 +1,8 @@
 // Closing connections (RFC 9293 3.6): active, passive, simultaneous and half close, TIME-WAIT,
 // and the timers that end connections whose peer went away.
+#include <array>
+#include <optional>
+
 #include "stack/tcp/stack_fixture.h"
 
 namespace synack::stack::testing {
@@ -291,6 +294,57 @@ TEST_F(StackTest, SimultaneousCloseBetweenTwoStacksEndsInTimeWaitOnBoth) {
   exchange(*stack, peer, now);
   EXPECT_EQ(state_of(c), State::kTimeWait);
   EXPECT_EQ(peer.snapshot(s)->state, State::kTimeWait);
+}
+
+// Stack::connection(remote) picks, among the connections with one remote end, the first in
+// connections() order not in TIME-WAIT, else the last: checked against that rule applied to
+// connections() at each step, and against the expected local port.
+TEST_F(StackTest, ConnectionToARemoteEndPrefersOneNotInTimeWait) {
+  const auto peer_stack = make_peer(9);
+  Stack& peer = *peer_stack;
+  constexpr std::uint16_t kOurPort = 41000;
+  const std::array<std::uint16_t, 2> peer_ports = {kRemotePort, kRemotePort + 1};
+  std::array<SocketId, 2> ours{};
+  std::array<SocketId, 2> theirs{};
+  for (std::size_t i = 0; i < 2; ++i) {
+    const SocketId l = peer.socket().value();
+    ASSERT_TRUE(peer.bind(l, peer_ports[i]).ok());
+    ASSERT_TRUE(peer.listen(l, 4).ok());
+    ours[i] = stack->socket().value();
+    ASSERT_TRUE(stack->setsockopt(ours[i], SocketOption::kReuseAddr, 1).ok());
+    ASSERT_TRUE(stack->bind(ours[i], kOurPort).ok());
+    stack->connect(ours[i], Endpoint{kRemoteAddr, peer_ports[i]});
+    exchange(*stack, peer, now);
+    theirs[i] = peer.accept(l).value();
+  }
+  const Endpoint us{kLocalAddr, kOurPort};
+  auto by_rule = [&]() -> std::optional<Snapshot> {
+    std::optional<Snapshot> found;
+    for (const Snapshot& c : peer.connections()) {
+      if (c.remote_addr != us.addr || c.remote_port != us.port) continue;
+      if (!found || found->state == State::kTimeWait) found = c;
+    }
+    return found;
+  };
+  // The peer closes first, so its end goes to TIME-WAIT.
+  auto peer_closes = [&](std::size_t i) {
+    ASSERT_TRUE(peer.close(theirs[i]).ok());
+    exchange(*stack, peer, now);
+    ASSERT_TRUE(stack->close(ours[i]).ok());
+    exchange(*stack, peer, now);
+    ASSERT_EQ(peer.connections()[i].state, State::kTimeWait);
+  };
+
+  ASSERT_EQ(peer.connection(us)->local_port, peer_ports[0]);  // both live: the first
+  EXPECT_EQ(peer.connection(us)->local_port, by_rule()->local_port);
+  peer_closes(0);
+  ASSERT_EQ(peer.connection(us)->local_port, peer_ports[1]);  // the live one, though later
+  EXPECT_EQ(peer.connection(us)->local_port, by_rule()->local_port);
+  peer_closes(1);
+  ASSERT_EQ(peer.connection(us)->local_port, peer_ports[1]);  // all in TIME-WAIT: the last
+  EXPECT_EQ(peer.connection(us)->local_port, by_rule()->local_port);
+  EXPECT_FALSE(peer.connection(Endpoint{kLocalAddr, kOurPort + 1}));
+  EXPECT_FALSE(peer.connection(Endpoint{kRemoteAddr, kOurPort}));
 }
 
 }  // namespace
