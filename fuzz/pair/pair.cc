@@ -254,6 +254,13 @@ void StreamRecord::wrote(std::span<const std::uint8_t> bytes) {
 std::string StreamRecord::read(std::span<const std::uint8_t> bytes) {
   const char* reader = side_name(other(writer_));
   const char* writer = side_name(writer_);
+  // The usual case, every byte as written, in one comparison.
+  if (read_ + bytes.size() <= written_.size() &&
+      std::equal(bytes.begin(), bytes.end(),
+                 written_.begin() + static_cast<std::ptrdiff_t>(read_))) {
+    read_ += bytes.size();
+    return {};
+  }
   for (std::size_t i = 0; i < bytes.size(); ++i, ++read_) {
     if (read_ >= written_.size()) {
       return std::string("stream-integrity: side ") + reader + " read byte " +
@@ -765,14 +772,13 @@ class Session {
     n = std::min(n, kMaxWritten - x.requested);
     StreamRecord& stream = stream_from(x.side);
     scratch_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      // A: write_byte(n) for the n-th byte asked for over the session, as the script runner
-      // writes; B: the pattern at each byte's relative sequence number, as the script's peer
-      // sends (harness/script/patterns.h).
-      scratch_[i] =
-          x.side == Side::kA
-              ? script::write_byte(x.requested + i)
-              : script::pattern_byte(static_cast<std::uint32_t>(stream.written() + 1 + i));
+    // A: write_byte(n) for the n-th byte asked for over the session, as the script runner
+    // writes; B: the pattern at each byte's relative sequence number, as the script's peer
+    // sends (harness/script/patterns.h).
+    if (x.side == Side::kA) {
+      script::fill_write(scratch_, x.requested);
+    } else {
+      script::fill_pattern(scratch_, static_cast<std::uint32_t>(stream.written() + 1));
     }
     stack::Stack& s = stack_of(x.side);
     const stack::SysResult<std::size_t> r = s.write(fd, scratch_);

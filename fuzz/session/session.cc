@@ -270,9 +270,7 @@ class Session {
     }
     if (p.tcp.emitted_option_length() > wire::kTcpMaxOptions) p.tcp.options.pop_back();
     p.payload.resize(s.payload_length);
-    for (std::uint32_t i = 0; i < s.payload_length; ++i) {
-      p.payload[i] = script::pattern_byte(seq + i);  // relative to harness_isn 0
-    }
+    script::fill_pattern(p.payload, seq);  // relative to harness_isn 0
     if (s.bad_checksum) {
       p.tcp.checksum = static_cast<std::uint16_t>(wire::correct_tcp_checksum(p) ^ 0xffff);
     }

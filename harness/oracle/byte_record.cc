@@ -48,6 +48,15 @@ bool IntervalSet::contains(std::int64_t pos) const {
   return pos < it->second;
 }
 
+std::int64_t IntervalSet::next_change(std::int64_t pos) const {
+  auto it = runs_.upper_bound(pos);
+  if (it != runs_.begin()) {
+    const auto prev = std::prev(it);
+    if (pos < prev->second) return prev->second;  // inside: its end
+  }
+  return it == runs_.end() ? std::numeric_limits<std::int64_t>::max() : it->first;
+}
+
 std::optional<Stretch> IntervalSet::first() const {
   if (runs_.empty()) return std::nullopt;
   return Stretch{runs_.begin()->first, runs_.begin()->second};
@@ -151,6 +160,15 @@ std::optional<std::uint8_t> ByteRecord::at(std::int64_t pos) const {
   --it;
   if (pos >= chunk_end(it->first, it->second)) return std::nullopt;
   return it->second[to_index(pos - it->first)];
+}
+
+std::span<const std::uint8_t> ByteRecord::run_at(std::int64_t pos) const {
+  auto it = chunks_.upper_bound(pos);
+  if (it == chunks_.begin()) return {};
+  --it;
+  if (pos >= chunk_end(it->first, it->second)) return {};
+  const std::size_t skip = to_index(pos - it->first);
+  return {it->second.data() + skip, it->second.size() - skip};
 }
 
 void ByteRecord::forget_below(std::int64_t pos) {

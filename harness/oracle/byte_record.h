@@ -53,6 +53,9 @@ class IntervalSet {
  public:
   void add(std::int64_t begin, std::int64_t end);
   bool contains(std::int64_t pos) const;
+  // The first position above `pos` where contains() gives another answer than at `pos` (the
+  // largest position when there is none).
+  std::int64_t next_change(std::int64_t pos) const;
   // The lowest stretch, if any.
   std::optional<Stretch> first() const;
   // Forgets every position below `pos`.
@@ -95,6 +98,9 @@ class ByteRecord {
   // Records `data` at [pos, pos + data.size()). Positions below floor() are ignored.
   PutResult put(std::int64_t pos, std::span<const std::uint8_t> data);
   std::optional<std::uint8_t> at(std::int64_t pos) const;
+  // The recorded bytes from `pos` on, as far as they run without a gap (empty when the byte at
+  // `pos` is not recorded).
+  std::span<const std::uint8_t> run_at(std::int64_t pos) const;
   // Forgets every byte below `pos`; later copies of them are ignored.
   void forget_below(std::int64_t pos);
   std::int64_t floor() const { return floor_; }

@@ -1,5 +1,6 @@
 #include "harness/oracle/byte_record.h"
 
+#include <limits>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -41,6 +42,17 @@ TEST(ByteFifo, AppendsAtTheBackAndDropsFromTheFront) {
   EXPECT_TRUE(f.empty());
   f.append(bytes("xy"));
   EXPECT_EQ(text_of(f), "xy");
+}
+
+TEST(IntervalSet, NextChangeIsWhereContainsFlips) {
+  IntervalSet s;
+  s.add(10, 20);
+  s.add(30, 40);
+  EXPECT_EQ(s.next_change(5), 10);   // outside: the next stretch's start
+  EXPECT_EQ(s.next_change(10), 20);  // inside: its end
+  EXPECT_EQ(s.next_change(19), 20);
+  EXPECT_EQ(s.next_change(20), 30);  // just past one: the next start
+  EXPECT_EQ(s.next_change(45), std::numeric_limits<std::int64_t>::max());
 }
 
 TEST(IntervalSet, MergesOverlappingAndTouchingRuns) {
@@ -111,6 +123,21 @@ TEST(ByteRecord, FillsHolesBetweenChunks) {
   EXPECT_FALSE(fill.first_mismatch);
   for (std::int64_t i = 0; i < 7; ++i) EXPECT_EQ(r.at(i), static_cast<std::uint8_t>('a' + i));
   EXPECT_EQ(r.size(), 7U);
+}
+
+TEST(ByteRecord, RunAtGivesTheBytesUpToTheNextGap) {
+  ByteRecord r;
+  r.put(0, bytes("abc"));
+  r.put(5, bytes("fg"));
+  auto text = [](std::span<const std::uint8_t> b) { return std::string(b.begin(), b.end()); };
+  EXPECT_EQ(text(r.run_at(0)), "abc");
+  EXPECT_EQ(text(r.run_at(2)), "c");
+  EXPECT_TRUE(r.run_at(3).empty());  // the gap
+  EXPECT_EQ(text(r.run_at(5)), "fg");
+  EXPECT_TRUE(r.run_at(7).empty());
+  EXPECT_TRUE(r.run_at(-1).empty());
+  r.put(3, bytes("de"));  // the gap filled: one run
+  EXPECT_EQ(text(r.run_at(1)), "bcdefg");
 }
 
 TEST(ByteRecord, ForgetsBelowAFloorAndIgnoresLaterCopiesThere) {

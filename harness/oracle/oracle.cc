@@ -1492,26 +1492,43 @@ struct Oracle::Impl {
                  " bytes, but the peer has opened no connection on this 4-tuple");
       return;
     }
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-      const std::int64_t offset = c->read_total + static_cast<std::int64_t>(i);
-      const std::int64_t pos = offset + 1;
-      if (c->ambiguous.contains(pos)) continue;
-      const std::optional<std::uint8_t> sent = c->peer_bytes.at(pos);
-      if (sent && *sent == bytes[i]) continue;
-      // Only a violation builds its text: this loop runs once per byte read.
-      const std::string where =
-          "stream offset " + std::to_string(offset) + " (seq " + num(c->peer_line.seq(pos)) + ")";
-      if (!sent) {
-        report(invariant::kStreamIntegrity, k, time_us,
-               "the application read " + std::to_string(bytes.size()) + " bytes; the byte at " +
-                   where + " was never sent by the peer");
+    // Each byte read must be the one the peer sent at its position, except at ambiguous
+    // positions (either copy will do). Judged a stretch at a time: the peer's bytes are held in
+    // runs, and the ambiguous positions are few.
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+      const std::int64_t pos = c->read_total + static_cast<std::int64_t>(i) + 1;
+      const auto left = static_cast<std::int64_t>(bytes.size() - i);
+      const auto span =
+          static_cast<std::size_t>(std::min(c->ambiguous.next_change(pos) - pos, left));
+      if (c->ambiguous.contains(pos)) {
+        i += span;
+        continue;
+      }
+      const std::span<const std::uint8_t> sent = c->peer_bytes.run_at(pos);
+      const std::size_t known = std::min(span, sent.size());
+      const auto [read_at, sent_at] =
+          std::mismatch(bytes.begin() + static_cast<std::ptrdiff_t>(i),
+                        bytes.begin() + static_cast<std::ptrdiff_t>(i + known), sent.begin());
+      const auto bad = static_cast<std::size_t>(read_at - bytes.begin());
+      if (bad < i + known || known < span) {
+        const std::size_t at = bad < i + known ? bad : i + known;
+        const std::int64_t offset = c->read_total + static_cast<std::int64_t>(at);
+        const std::string where = "stream offset " + std::to_string(offset) + " (seq " +
+                                  num(c->peer_line.seq(offset + 1)) + ")";
+        if (bad < i + known) {
+          report(invariant::kStreamIntegrity, k, time_us,
+                 "the application read " + hex_byte(bytes[at]) + " at " + where +
+                     ", but the peer sent " + hex_byte(*sent_at) +
+                     " there (data must be delivered exactly once, in order)");
+        } else {
+          report(invariant::kStreamIntegrity, k, time_us,
+                 "the application read " + std::to_string(bytes.size()) + " bytes; the byte at " +
+                     where + " was never sent by the peer");
+        }
         break;
       }
-      report(invariant::kStreamIntegrity, k, time_us,
-             "the application read " + hex_byte(bytes[i]) + " at " + where +
-                 ", but the peer sent " + hex_byte(*sent) +
-                 " there (data must be delivered exactly once, in order)");
-      break;
+      i += span;
     }
     c->read_total += static_cast<std::int64_t>(bytes.size());
     c->peer_bytes.forget_below(c->read_total + 1);

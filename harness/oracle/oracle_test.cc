@@ -1890,6 +1890,18 @@ TEST_F(OracleTest, StreamIntegrityAcceptsEitherCopyUntilAcknowledged) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+TEST_F(OracleTest, StreamIntegrityJudgesPastAnAmbiguousStretchInOneRead) {
+  passive_open();
+  feed(in(f::kAck, kPeerIss + 4).ack(kTargetIss + 1).data("def"));
+  feed(in(f::kAck, kPeerIss + 4).ack(kTargetIss + 1).data("DEF"));  // offsets 3..5 ambiguous
+  feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("abc"));
+  feed(in(f::kAck, kPeerIss + 7).ack(kTargetIss + 1).data("ghi"));
+  app_reads("abcdEfgXi");  // either copy in the ambiguous part; then a wrong byte
+  EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+  EXPECT_THAT(first_detail(), HasSubstr("read 0x58 at stream offset 7"));
+  EXPECT_THAT(first_detail(), HasSubstr("the peer sent 0x68"));
+}
+
 TEST_F(OracleTest, StreamIntegrityFirstCopyWinsOnceAcknowledged) {
   passive_open();
   feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("abc"));

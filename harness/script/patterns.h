@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace synack::script {
 
@@ -18,6 +19,27 @@ inline std::uint8_t pattern_byte(std::uint32_t relative_seq) {
 // write so far, over all its fds, counting each call's requested length (accepted or not).
 inline std::uint8_t write_byte(std::size_t offset) {
   return static_cast<std::uint8_t>('A' + offset % 26);
+}
+
+// pattern_byte(first + i) into out[i] for every byte of `out` (the sequence number wrapping at
+// 2^32 as it does in pattern_byte), without a division per byte.
+inline void fill_pattern(std::span<std::uint8_t> out, std::uint32_t first) {
+  std::uint32_t seq = first;
+  std::uint32_t r = first % 26;
+  for (std::uint8_t& b : out) {
+    b = static_cast<std::uint8_t>('a' + r);
+    ++seq;
+    r = (seq == 0 || r == 25) ? 0 : r + 1;
+  }
+}
+
+// write_byte(first + i) into out[i] for every byte of `out`.
+inline void fill_write(std::span<std::uint8_t> out, std::size_t first) {
+  std::size_t r = first % 26;
+  for (std::uint8_t& b : out) {
+    b = static_cast<std::uint8_t>('A' + r);
+    r = r == 25 ? 0 : r + 1;
+  }
 }
 
 }  // namespace synack::script

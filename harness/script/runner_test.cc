@@ -11,6 +11,7 @@
 
 #include "harness/script/oracle_observer.h"
 #include "harness/script/parser.h"
+#include "harness/script/patterns.h"
 #include "harness/target/inproc.h"
 #include "harness/wire/checksum.h"
 #include "harness/wire/format.h"
@@ -660,6 +661,22 @@ TEST(RunnerIsn, FlowsWithoutEnoughIsnsAreScriptErrors) {
   const CaseResult once = run(kReopened + "+0 %{ assert isn_advance(40002) > 0 }%\n");
   EXPECT_EQ(once.verdict, CaseResult::Verdict::kError);
   EXPECT_THAT(once.message, HasSubstr("isn_advance(40002): flow 40002 has had one ISN so far"));
+}
+
+// The bulk fills make exactly the bytes of pattern_byte and write_byte, across the 2^32 wrap
+// of a sequence number too.
+TEST(Patterns, FillsMatchTheBytewiseFunctions) {
+  for (const std::uint32_t first : {0U, 1U, 25U, 26U, 1000U, 0xffffffe0U, 0xffffffffU}) {
+    std::vector<std::uint8_t> out(100);
+    fill_pattern(out, first);
+    for (std::uint32_t i = 0; i < out.size(); ++i) {
+      ASSERT_EQ(out[i], pattern_byte(first + i)) << first << " + " << i;
+    }
+    fill_write(out, first);
+    for (std::uint32_t i = 0; i < out.size(); ++i) {
+      ASSERT_EQ(out[i], write_byte(std::size_t{first} + i)) << first << " + " << i;
+    }
+  }
 }
 
 }  // namespace
