@@ -667,7 +667,7 @@ TEST(RunnerIsn, FlowsWithoutEnoughIsnsAreScriptErrors) {
 // of a sequence number too.
 TEST(Patterns, FillsMatchTheBytewiseFunctions) {
   for (const std::uint32_t first : {0U, 1U, 25U, 26U, 1000U, 0xffffffe0U, 0xffffffffU}) {
-    std::vector<std::uint8_t> out(100);
+    std::vector<std::uint8_t> out(3000);  // several of fill_cycle's chunks
     fill_pattern(out, first);
     for (std::uint32_t i = 0; i < out.size(); ++i) {
       ASSERT_EQ(out[i], pattern_byte(first + i)) << first << " + " << i;
