@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What the sanitizers cost the fuzz targets: each target runs for SECONDS, one process, from a
 # temporary copy of its corpus, once built with ASan + UBSan (preset fuzz) and once with
-# libFuzzer alone (preset fuzz-nosan); prints libFuzzer's average exec/s for both.
+# libFuzzer alone (preset fuzz-nosan); prints libFuzzer's average exec/s for both, over the
+# whole run and over the fuzzing loop alone (after the seed corpus has loaded: loading runs
+# every seed once and pays most of libFuzzer's per-feature bookkeeping).
 #
 #   bench/fuzz_execs.sh [--seconds N] [--targets a,b]
 #
@@ -84,28 +86,40 @@ execs() {
     -artifact_prefix="$dir/")
   if [[ -f "$ROOT/fuzz/$t.dict" ]]; then args+=(-dict="$ROOT/fuzz/$t.dict"); fi
   (cd "$dir" && "$ROOT/build/$preset/fuzz/$t" "${args[@]}" corpus) >"$dir/log" 2>&1 || true
-  local v
+  local v units init_units init_rate steady
   v=$(sed -nE 's/^stat::average_exec_per_sec:[[:space:]]*([0-9]+).*/\1/p' "$dir/log")
+  # After the seeds have loaded: libFuzzer's INITED line gives the runs and rate so far, the
+  # final stats the whole run's; the difference is the fuzzing loop alone.
+  units=$(sed -nE 's/^stat::number_of_executed_units:[[:space:]]*([0-9]+).*/\1/p' "$dir/log")
+  read -r init_units init_rate < <(sed -nE 's/^#([0-9]+)[[:space:]]+INITED.* exec\/s: ([0-9]+).*/\1 \2/p' "$dir/log" | head -n 1) || true
+  steady=$(awk -v n="${units:-0}" -v r="${v:-0}" -v n0="${init_units:-0}" -v r0="${init_rate:-0}" 'BEGIN {
+    if (n <= n0 || r <= 0 || r0 <= 0) { print "-"; exit }
+    t = n / r - n0 / r0
+    if (t <= 0.5) { print "-"; exit }
+    printf "%d", (n - n0) / t }')
   # A run that stopped at a finding averages over less than SECONDS, corpus loading included.
   if [[ -n "$v" ]] && grep -qE 'deadly signal|ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer|libFuzzer)' "$dir/log"; then
     v="$v*"
   fi
-  echo "${v:-failed}"
+  echo "${v:-failed} $steady"
 }
 crashed=0
 
-printf '%-16s %20s %20s %8s\n' target "ASan+UBSan exec/s" "no sanitizer exec/s" ratio
+printf '%-16s %20s %20s %8s %22s %22s\n' target "ASan+UBSan exec/s" "no sanitizer exec/s" ratio \
+  "ASan+UBSan, loop" "no sanitizer, loop"
 for t in "${targets[@]}"; do
-  with=$(execs fuzz "$t")
-  without=$(execs fuzz-nosan "$t")
+  read -r with with_loop < <(execs fuzz "$t")
+  read -r without without_loop < <(execs fuzz-nosan "$t")
   [[ "$with$without" != *"*"* ]] || crashed=1
   ratio="-"
   if [[ "$with" =~ ^[0-9]+$ && "$without" =~ ^[0-9]+$ ]] && ((with > 0)); then
     ratio=$(awk -v a="$without" -v b="$with" 'BEGIN { printf "%.1fx", a / b }')
   fi
-  printf '%-16s %20s %20s %8s\n' "$t" "$with" "$without" "$ratio"
+  printf '%-16s %20s %20s %8s %22s %22s\n' "$t" "$with" "$without" "$ratio" "$with_loop" \
+    "$without_loop"
 done
 echo "($seconds s per run, single process, from the committed seeds; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "(loop: exec/s after the seeds have loaded, the fuzzing loop alone; '-' when the run was too short to tell)"
 if ((crashed)); then
   echo "(*: the run stopped early at a finding; its figure includes loading the corpus)"
 fi

@@ -181,9 +181,11 @@ class Session {
   void log_packet(LogEvent::Kind k, const std::vector<std::uint8_t>& p) {
     if (log_ != nullptr) log_->events.push_back({k, now_, p, {}});
   }
-  void log_call(std::string text) {
+  // `text` makes the call's script line; it runs only when a log records it (fuzzing does not).
+  template <typename Text>
+  void log_call(Text&& text) {
     ++stats_.calls;
-    if (log_ != nullptr) log_->events.push_back({LogEvent::Kind::kCall, now_, {}, std::move(text)});
+    if (log_ != nullptr) log_->events.push_back({LogEvent::Kind::kCall, now_, {}, text()});
   }
 
   // Everything the stack has sent: to the oracle and the log; the runner's learning per flow.
@@ -374,32 +376,36 @@ class Session {
   void observe(const Call& c, int fd, const std::string& fd_text) {
     target::SockCall sc;
     sc.fd = fd;
-    std::string text;
     if (c.op == Call::Op::kGetsockopt || c.op == Call::Op::kGetsockoptMore) {
       const std::size_t which = getsockopt_choice(c);
       sc.op = target::SockCall::Op::kGetsockopt;
       sc.option = kSockoptNames[which];
       const char* level = kOptions[which].level;
       const target::SockResult r = target::stack_call(stack_, sc, kPeerAddr);
-      text = "getsockopt(" + fd_text + ", " + level + ", " + sc.option + ", " +
-             (r.ret == 0 ? "[" + std::to_string(r.value) + "], [4]) = 0"
-                         : "..., ...) = -1 " + errno_text(r.err));
+      log_call([&] {
+        return "getsockopt(" + fd_text + ", " + level + ", " + sc.option + ", " +
+               (r.ret == 0 ? "[" + std::to_string(r.value) + "], [4]) = 0"
+                           : "..., ...) = -1 " + errno_text(r.err));
+      });
     } else if (c.op == Call::Op::kPoll) {
       sc.op = target::SockCall::Op::kPoll;
       sc.poll_events = 0x001 | 0x004 | 0x2000;  // POLLIN | POLLOUT | POLLRDHUP
       const target::SockResult r = target::stack_call(stack_, sc, kPeerAddr);
-      text = "poll([{fd=" + fd_text +
-             ", events=POLLIN|POLLOUT|POLLRDHUP, revents=" + std::to_string(r.value) +
-             "}], 1, 0) = " + std::to_string(r.ret);
+      log_call([&] {
+        return "poll([{fd=" + fd_text +
+               ", events=POLLIN|POLLOUT|POLLRDHUP, revents=" + std::to_string(r.value) +
+               "}], 1, 0) = " + std::to_string(r.ret);
+      });
     } else {
       const bool inq = (c.arg & 1) == 0;
       sc.op = inq ? target::SockCall::Op::kIoctlInq : target::SockCall::Op::kIoctlOutq;
       const target::SockResult r = target::stack_call(stack_, sc, kPeerAddr);
-      text = "ioctl(" + fd_text + ", " + (inq ? "SIOCINQ" : "SIOCOUTQ") + ", " +
-             (r.ret == 0 ? "[" + std::to_string(r.value) + "]) = 0"
-                         : "...) = -1 " + errno_text(r.err));
+      log_call([&] {
+        return "ioctl(" + fd_text + ", " + (inq ? "SIOCINQ" : "SIOCOUTQ") + ", " +
+               (r.ret == 0 ? "[" + std::to_string(r.value) + "]) = 0"
+                           : "...) = -1 " + errno_text(r.err));
+      });
     }
-    log_call(std::move(text));
   }
 
   int socket_in(std::uint8_t slot) const {
@@ -417,7 +423,9 @@ class Session {
   std::optional<int> new_socket() {
     if (sockets_.size() >= kMaxSockets) return std::nullopt;
     auto s = stack_.socket();
-    log_call("socket(..., SOCK_STREAM, IPPROTO_TCP) = " + result_text(s, s.ok() ? s.value() : 0));
+    log_call([&] {
+      return "socket(..., SOCK_STREAM, IPPROTO_TCP) = " + result_text(s, s.ok() ? s.value() : 0);
+    });
     if (!s) return std::nullopt;
     sockets_.push_back(s.value());
     return s.value();
@@ -434,9 +442,11 @@ class Session {
       f.stack_port.reset();
       f.isn_fresh = true;
     }
-    log_call("connect(" + std::to_string(fd) + ", {sin_family=AF_INET, sin_port=htons(" +
+    log_call([&] {
+      return "connect(" + std::to_string(fd) + ", {sin_family=AF_INET, sin_port=htons(" +
              std::to_string(port) +
-             "), sin_addr=inet_addr(\"192.168.0.2\")}, 16) = " + result_text(r, 0));
+             "), sin_addr=inet_addr(\"192.168.0.2\")}, 16) = " + result_text(r, 0);
+    });
   }
 
   void call(const Call& c) {
@@ -447,13 +457,17 @@ class Session {
         if (!s) break;
         auto b = stack_.bind(*s, stack::Endpoint{0, kListenPort});
         bound_port_ = kListenPort;
-        log_call("bind(" + std::to_string(*s) + ", {sin_family=AF_INET, sin_port=htons(" +
+        log_call([&] {
+          return "bind(" + std::to_string(*s) + ", {sin_family=AF_INET, sin_port=htons(" +
                  std::to_string(kListenPort) +
-                 "), sin_addr=INADDR_ANY}, 16) = " + result_text(b, 0));
+                 "), sin_addr=INADDR_ANY}, 16) = " + result_text(b, 0);
+        });
         const int backlog = static_cast<int>(c.arg % 8 + 1);
         auto l = stack_.listen(*s, backlog);
-        log_call("listen(" + std::to_string(*s) + ", " + std::to_string(backlog) +
-                 ") = " + result_text(l, 0));
+        log_call([&] {
+          return "listen(" + std::to_string(*s) + ", " + std::to_string(backlog) +
+                 ") = " + result_text(l, 0);
+        });
         break;
       }
       case Call::Op::kConnect: {
@@ -464,7 +478,9 @@ class Session {
         const int fd = socket_in(c.slot);
         if (fd < 0) return;
         auto r = stack_.accept(fd);
-        log_call("accept(" + fd_text + ", ..., ...) = " + result_text(r, r.ok() ? r.value() : 0));
+        log_call([&] {
+          return "accept(" + fd_text + ", ..., ...) = " + result_text(r, r.ok() ? r.value() : 0);
+        });
         if (r && sockets_.size() < kMaxSockets) sockets_.push_back(r.value());
         break;
       }
@@ -473,8 +489,10 @@ class Session {
         if (fd < 0) return;
         const std::size_t max = c.arg % 65536 + 1;
         auto r = stack_.read(fd, max);
-        log_call("read(" + fd_text + ", ..., " + std::to_string(max) +
-                 ") = " + result_text(r, r.ok() ? static_cast<std::int64_t>(r.value().size()) : 0));
+        log_call([&] {
+          return "read(" + fd_text + ", ..., " + std::to_string(max) +
+                 ") = " + result_text(r, r.ok() ? static_cast<std::int64_t>(r.value().size()) : 0);
+        });
         if (r && !r.value().empty()) {
           if (auto k = key_of(fd)) {
             oracle_.on_app_read(*k, r.value(), now_);
@@ -490,8 +508,10 @@ class Session {
         const std::span<const std::uint8_t> data = write_data(written_, n);
         written_ += n;
         auto r = stack_.write(fd, data);
-        log_call("write(" + fd_text + ", ..., " + std::to_string(n) +
-                 ") = " + result_text(r, r.ok() ? static_cast<std::int64_t>(r.value()) : 0));
+        log_call([&] {
+          return "write(" + fd_text + ", ..., " + std::to_string(n) +
+                 ") = " + result_text(r, r.ok() ? static_cast<std::int64_t>(r.value()) : 0);
+        });
         if (r && r.value() > 0) {
           if (auto k = key_of(fd)) {
             oracle_.on_app_write(*k, data.first(r.value()), now_);
@@ -507,14 +527,16 @@ class Session {
         constexpr std::array<stack::Shutdown, 3> kWhat = {
             stack::Shutdown::kRead, stack::Shutdown::kWrite, stack::Shutdown::kBoth};
         auto r = stack_.shutdown(fd, kWhat[c.arg % 3]);
-        log_call("shutdown(" + fd_text + ", " + kHow[c.arg % 3] + ") = " + result_text(r, 0));
+        log_call([&] {
+          return "shutdown(" + fd_text + ", " + kHow[c.arg % 3] + ") = " + result_text(r, 0);
+        });
         break;
       }
       case Call::Op::kClose: {
         const int fd = socket_in(c.slot);
         if (fd < 0) return;
         auto r = stack_.close(fd);
-        log_call("close(" + fd_text + ") = " + result_text(r, 0));
+        log_call([&] { return "close(" + fd_text + ") = " + result_text(r, 0); });
         break;
       }
       case Call::Op::kConnectAgain: {
@@ -533,8 +555,10 @@ class Session {
         const SockoptChoice choice = setsockopt_choice(c);
         const IntOption& o = kOptions[choice.option];
         auto r = stack_.setsockopt(fd, o.option, choice.value);
-        log_call("setsockopt(" + fd_text + ", " + o.level + ", " + kSockoptNames[choice.option] +
-                 ", [" + std::to_string(choice.value) + "], 4) = " + result_text(r, 0));
+        log_call([&] {
+          return "setsockopt(" + fd_text + ", " + o.level + ", " + kSockoptNames[choice.option] +
+                 ", [" + std::to_string(choice.value) + "], 4) = " + result_text(r, 0);
+        });
         break;
       }
       case Call::Op::kGetsockopt:
@@ -550,10 +574,12 @@ class Session {
         const int fd = socket_in(c.slot);
         if (fd < 0) return;
         auto l = stack_.setsockopt_linger(fd, true, 0);
-        log_call("setsockopt(" + fd_text +
-                 ", SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = " + result_text(l, 0));
+        log_call([&] {
+          return "setsockopt(" + fd_text +
+                 ", SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = " + result_text(l, 0);
+        });
         auto r = stack_.close(fd);
-        log_call("close(" + fd_text + ") = " + result_text(r, 0));
+        log_call([&] { return "close(" + fd_text + ") = " + result_text(r, 0); });
       }
     }
     drain();
