@@ -26,7 +26,7 @@ inline std::uint8_t write_byte(std::size_t offset) {
 
 namespace detail {
 
-inline constexpr std::size_t kCycleChunk = 26 * 40;
+inline constexpr std::size_t kCycleChunk = std::size_t{26} * 40;
 
 // base + i % 26 for i in [0, kCycleChunk + 26).
 constexpr std::array<std::uint8_t, kCycleChunk + 26> cycle_table(std::uint8_t base) {
