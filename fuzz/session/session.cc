@@ -253,6 +253,7 @@ class Session {
     if ((s.flags & wire::tcp_flags::kAck) != 0) p.tcp.ack = Seq(ack);
     p.tcp.window = s.window;
     p.tcp.urgent_pointer = s.urgent_pointer;
+    if (s.options != 0) p.tcp.options.reserve(5);  // at most one of each kind below
     if ((s.options & opt::kMss) != 0) p.tcp.options.emplace_back(wire::OptMss{s.mss});
     if ((s.options & opt::kSackOk) != 0) p.tcp.options.emplace_back(wire::OptSackPermitted{});
     if ((s.options & opt::kTimestamps) != 0) {
