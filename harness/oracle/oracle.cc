@@ -319,6 +319,9 @@ struct TupleState {
   std::unique_ptr<Conn> conn;
   // The incarnation before `conn`: the application may still be reading what it received.
   std::unique_ptr<Conn> previous;
+  // An older incarnation whose received bytes the application had not all read when `previous`
+  // took its place: handshakes reset before any data leave the first socket's data readable.
+  std::unique_ptr<Conn> unread;
   // The latest handshakes the target answered here: a peer SYN and the SYN-ACK that answered
   // it, oldest first. A listener using SYN cookies (RFC 4987 3.6) keeps none of them, answers
   // each SYN afresh, and the ACK of any of them may open a connection later.
@@ -384,7 +387,12 @@ struct TupleState {
     target_holds_unfollowed = false;
     // A SYN the target never answered with its own started nothing the application could read:
     // the incarnation before it stays the previous one.
-    if (!(conn && !conn->target_syn.seen && previous)) previous = std::move(conn);
+    if (!(conn && !conn->target_syn.seen && previous)) {
+      if (previous && previous->peer_bytes.at(previous->read_total + 1)) {
+        unread = std::move(previous);
+      }
+      previous = std::move(conn);
+    }
     conn = std::make_unique<Conn>();
     conn->written = std::move(pending_written);
     pending_written.clear();
@@ -1484,6 +1492,11 @@ struct Oracle::Impl {
         !c->peer_bytes.at(c->read_total + 1) &&
         tu.previous->peer_bytes.at(tu.previous->read_total + 1)) {
       c = tu.previous.get();
+    }
+    // Or an older one's, when those between received nothing to read.
+    if (c != nullptr && tu.unread && !c->peer_bytes.at(c->read_total + 1) &&
+        tu.unread->peer_bytes.at(tu.unread->read_total + 1)) {
+      c = tu.unread.get();
     }
     if (c != nullptr && c->lost) return;  // (SYN cookies): what is read there is not judged
     if (c == nullptr || !c->peer_syn.seen) {

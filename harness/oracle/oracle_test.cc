@@ -987,6 +987,26 @@ TEST_F(OracleTest, ReadsAfterAnUnansweredSynBelongToThePreviousConnection) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// A socket keeps the data its connection received after the peer resets it; new handshakes on
+// the same 4-tuple that the peer resets in turn leave nothing to read, so what the application
+// reads later is still the first connection's, two incarnations back (found by pair_fuzzer).
+TEST_F(OracleTest, ReadsAfterTwoDatalessIncarnationsBelongToTheFirstConnection) {
+  passive_open();
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("hello world"));
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 12));
+  app_reads("hello");
+  feed(in(f::kRst, kPeerIss + 12));
+  for (const std::uint32_t iss : {kPeerIss + 70000, kPeerIss + 90000}) {
+    feed(in(f::kSyn, iss));
+    feed(out(f::kSyn | f::kAck, kTargetIss + 40000).ack(iss + 1));
+    feed(in(f::kRst, iss + 1));
+  }
+  app_reads(" world");
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+  app_reads("!");  // and no more than it received
+  EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+}
+
 // A retransmitted SYN without the first one's timestamps: the target in SYN-RECEIVED answers by
 // the SYN it kept, timestamps included (found by session_fuzzer).
 TEST_F(OracleTest, ASynAckAnsweringTheFirstOfTwoSynsWithTheSameIsnIsAllowed) {
