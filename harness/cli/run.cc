@@ -14,6 +14,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/cli/known.h"
+#include "harness/cli/schedule.h"
 #include "harness/report/junit.h"
 #include "harness/script/mutate.h"
 #include "harness/script/parser.h"
@@ -65,7 +66,8 @@ Options:
   -j N, --jobs N         run N cases at once (default 1); on linux each in its own
                          namespace, which matters since real time is slow; on tap at
                          most one per --target tap:... lane (default: every lane). On
-                         real-time targets the longest cases start first
+                         real-time targets the longest cases start first, and the
+                         jobs start their first cases 0.25 s apart (not all at once)
   --max-case-seconds S   real-time targets: skip (and report SKIP) a case whose script
                          spans more than S seconds (default 200; 0: no limit). inproc
                          never skips
@@ -409,21 +411,19 @@ int run_run(const std::vector<std::string_view>& args) {
     }
   }
 
-  // The order cases start in: by name, except that on a real-time target with several jobs the
-  // longest scripts start first, so that the run is not as long as its last long case.
-  std::vector<std::size_t> order(files.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  if (o.target != "inproc" && o.jobs > 1) {
-    std::vector<std::int64_t> span(files.size(), 0);
+  // The order cases start in (schedule.h): by name, except that on a real-time target with
+  // several jobs the longest scripts start first.
+  const bool real_time = o.target != "inproc";
+  std::vector<std::int64_t> span(files.size(), 0);
+  if (real_time && o.jobs > 1) {
     for (std::size_t i = 0; i < files.size(); ++i) {
       const auto parsed = script::parse_script_file(files[i]);
       if (const auto* s = std::get_if<script::Script>(&parsed)) {
         span[i] = script::script_span_us(*s);
       }
     }
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return span[a] > span[b]; });
   }
+  const std::vector<std::size_t> order = start_order(span, real_time, o.jobs);
   // Tap lanes: each link stays open for the whole run (see TapTarget::create).
   std::vector<std::unique_ptr<link::TapLink>> links;
   for (const target::TapSpec& spec : o.taps) {
@@ -437,7 +437,10 @@ int run_run(const std::vector<std::string_view>& args) {
   std::vector<Outcome> outcomes(files.size());
   std::atomic<std::size_t> next{0};
   // Each worker is a lane: on tap, lane j uses the j-th --target tap:... (its tap and agent).
+  // On a real-time target the lanes start their first cases kLaneStagger apart (schedule.h).
+  const auto lanes_start = std::chrono::steady_clock::now();
   auto worker = [&](std::size_t lane) {
+    std::this_thread::sleep_until(lanes_start + first_case_delay(lane, real_time));
     for (std::size_t i = next++; i < files.size(); i = next++) {
       outcomes[order[i]] =
           run_one(files[order[i]], o, lane, lane < links.size() ? links[lane].get() : nullptr);

@@ -83,7 +83,7 @@ wire::Result<std::unique_ptr<TapLink>, std::string> TapLink::open(const TapConfi
 }
 
 TapLink::TapLink(TapConfig config, int fd)
-    : config_(std::move(config)), io_(std::make_unique<Io>(fd)) {}
+    : config_(std::move(config)), io_(std::make_unique<Io>(fd)), read_buffer_(kMaxTapFrame) {}
 
 TapLink::~TapLink() = default;  // the stream_descriptor closes the fd
 
@@ -161,12 +161,11 @@ void TapLink::handle_frame(wire::ByteSpan frame, std::int64_t time_us) {
 }
 
 void TapLink::drain() {
-  wire::Bytes buf(kMaxTapFrame);
   for (;;) {
-    const ssize_t n = ::read(fd(), buf.data(), buf.size());
+    const ssize_t n = ::read(fd(), read_buffer_.data(), read_buffer_.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;  // EAGAIN: nothing more waiting (errors surface as silence)
-    handle_frame(wire::ByteSpan(buf.data(), static_cast<std::size_t>(n)), now_us());
+    handle_frame(wire::ByteSpan(read_buffer_.data(), static_cast<std::size_t>(n)), now_us());
   }
 }
 
