@@ -1493,8 +1493,13 @@ struct Oracle::Impl {
         tu.previous->peer_bytes.at(tu.previous->read_total + 1)) {
       c = tu.previous.get();
     }
-    // Or an older one's, when those between received nothing to read.
-    if (c != nullptr && tu.unread && !c->peer_bytes.at(c->read_total + 1) &&
+    // Or an older one's, when those after it received nothing to read (and the oracle has not
+    // lost track of the connection: then nothing read is judged).
+    auto received_nothing = [](const Conn* x) {
+      return x == nullptr || (x->peer_bytes.size() == 0 && x->read_total == 0);
+    };
+    if (c != nullptr && !c->lost && tu.unread && received_nothing(tu.conn.get()) &&
+        received_nothing(tu.previous.get()) &&
         tu.unread->peer_bytes.at(tu.unread->read_total + 1)) {
       c = tu.unread.get();
     }
