@@ -1097,6 +1097,15 @@ struct Oracle::Impl {
 
   void target_rst(const Seg& s, TupleState& tu) {
     Conn* c = tu.conn.get();
+    // An abort carries the connection's RCV.NXT (RST,ACK: close() with unread data, RFC 9293
+    // 3.10.4 and RFC 2525 2.17, as Linux sends it; a closed port answers a segment with ACK by a
+    // bare RST). Past the peer's FIN + 1, it shows that FIN was dropped as old, as check_ack
+    // concludes from an ACK.
+    const wire::TcpHeader& h = s.h();
+    if (c != nullptr && c->end == End::kLive && h.has(f::kAck) && c->peer_fin &&
+        h.ack.gt(*c->peer_fin + 1) && !h.ack.gt(c->rcv_hi())) {
+      c->peer_fin.reset();
+    }
     if (c != nullptr && c->end == End::kMaybeGone) {
       // The target may or may not have had the connection: a teardown and a closed-port answer
       // are both fine, and either way it has none now.
@@ -1184,7 +1193,6 @@ struct Oracle::Impl {
     // from the target's latest segment here: the teardown of a connection the target held and
     // the oracle had lost (a keep-alive timeout after SYN cookies and resets it could not
     // follow), not an answer to anything.
-    const wire::TcpHeader& h = s.h();
     if (h.has(f::kAck) && tu.last_target_word && h.ack == tu.last_target_word->ack &&
         h.seq.in_range(tu.last_target_word->seq_lo, tu.last_target_word->seq_hi)) {
       tu.unanswered.clear();

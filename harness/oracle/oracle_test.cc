@@ -1007,6 +1007,20 @@ TEST_F(OracleTest, ReadsAfterTwoDatalessIncarnationsBelongToTheFirstConnection) 
   EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
 }
 
+// A FIN inside data the peer already sent may be dropped as old; the target's RST,ACK that
+// aborts the connection (close() with unread data, as Linux does) acknowledging data past that
+// FIN shows it was (found by session_fuzzer).
+TEST_F(OracleTest, AnAbortAcknowledgingPastAnOldFinShowsTheFinWasNotTaken) {
+  passive_open();
+  feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data(std::string(100, 'x')));
+  feed(in(f::kFin | f::kAck, kPeerIss + 100).ack(kTargetIss + 1));  // inside the data just sent
+  feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 101));
+  feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 101));
+  feed(in(f::kAck | f::kPsh, kPeerIss + 101).ack(kTargetIss + 2).data(std::string(624, 'y')));
+  feed(out(f::kRst | f::kAck, kTargetIss + 2).ack(kPeerIss + 725));
+  EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
 // A retransmitted SYN without the first one's timestamps: the target in SYN-RECEIVED answers by
 // the SYN it kept, timestamps included (found by session_fuzzer).
 TEST_F(OracleTest, ASynAckAnsweringTheFirstOfTwoSynsWithTheSameIsnIsAllowed) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -363,8 +364,16 @@ class Engine {
     Instant when;
     FourTuple tuple;
   };
+  // Earliest first; timers due at the same instant fire in 4-tuple order, so the order never
+  // depends on the heap's history (a harness replaying a session calls next_deadline() and
+  // advance() at other points than the session did, and must see the same segments).
   struct Later {
-    bool operator()(const TimerEntry& a, const TimerEntry& b) const { return a.when > b.when; }
+    bool operator()(const TimerEntry& a, const TimerEntry& b) const {
+      if (a.when != b.when) return a.when > b.when;
+      return std::tie(a.tuple.local_addr, a.tuple.local_port, a.tuple.remote_addr,
+                      a.tuple.remote_port) > std::tie(b.tuple.local_addr, b.tuple.local_port,
+                                                      b.tuple.remote_addr, b.tuple.remote_port);
+    }
   };
   mutable std::vector<TimerEntry> timers_;
   void drop_stale_timers() const;
