@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -44,59 +45,55 @@ std::vector<Input> load_corpus(const char* target) {
   return inputs;
 }
 
-void report(benchmark::State& state, std::size_t inputs, std::size_t segments,
-            std::size_t corpus_size) {
+// What one input did: its finding ("" when clean) and the segments it carried.
+struct Outcome {
+  std::string finding;
+  std::size_t segments = 0;
+};
+
+// Runs the target's corpus, input after input, for as long as the benchmark wants; reports
+// inputs/s, segments/s, segments per input and the corpus size.
+template <typename RunOne>
+void run_corpus(benchmark::State& state, const char* target, RunOne run_one) {
+  const std::vector<Input> corpus = load_corpus(target);
+  if (corpus.empty()) {
+    state.SkipWithError((std::string("corpus/") + target + " is empty or missing").c_str());
+    return;
+  }
+  std::size_t inputs = 0, segments = 0, next = 0;
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the loop idiom
+    const Outcome o = run_one(corpus[next]);
+    next = (next + 1) % corpus.size();
+    if (!o.finding.empty()) {
+      state.SkipWithError(("a committed input has a finding: " + o.finding).c_str());
+      return;
+    }
+    ++inputs;
+    segments += o.segments;
+  }
   state.SetItemsProcessed(static_cast<std::int64_t>(inputs));
   state.counters["segments/s"] =
       benchmark::Counter(static_cast<double>(segments), benchmark::Counter::kIsRate);
   state.counters["segments/input"] = static_cast<double>(segments) / static_cast<double>(inputs);
-  state.counters["corpus"] = static_cast<double>(corpus_size);
+  state.counters["corpus"] = static_cast<double>(corpus.size());
 }
 
 void BM_SessionCorpus(benchmark::State& state) {
-  const std::vector<Input> corpus = load_corpus("session_fuzzer");
-  if (corpus.empty()) {
-    state.SkipWithError("corpus/session_fuzzer is empty or missing");
-    return;
-  }
-  std::size_t inputs = 0, segments = 0, next = 0;
-  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the loop idiom
-    const Input& in = corpus[next];
-    next = (next + 1) % corpus.size();
+  run_corpus(state, "session_fuzzer", [](const Input& in) {
     synack::fuzz::session::RunStats stats;
-    const std::string finding = synack::fuzz::session::run(
+    std::string finding = synack::fuzz::session::run(
         synack::fuzz::session::decode(in.data(), in.size()), nullptr, &stats);
-    if (!finding.empty()) {
-      state.SkipWithError(("a committed input has a finding: " + finding).c_str());
-      return;
-    }
-    ++inputs;
-    segments += stats.segments_in + stats.segments_out;
-  }
-  report(state, inputs, segments, corpus.size());
+    return Outcome{std::move(finding), stats.segments_in + stats.segments_out};
+  });
 }
 BENCHMARK(BM_SessionCorpus)->MinTime(3);
 
 void BM_PairCorpus(benchmark::State& state) {
-  const std::vector<Input> corpus = load_corpus("pair_fuzzer");
-  if (corpus.empty()) {
-    state.SkipWithError("corpus/pair_fuzzer is empty or missing");
-    return;
-  }
-  std::size_t inputs = 0, segments = 0, next = 0;
-  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the loop idiom
-    const Input& in = corpus[next];
-    next = (next + 1) % corpus.size();
-    const synack::fuzz::pair::RunResult r =
+  run_corpus(state, "pair_fuzzer", [](const Input& in) {
+    synack::fuzz::pair::RunResult r =
         synack::fuzz::pair::run(synack::fuzz::pair::decode({in.data(), in.size()}));
-    if (!r.finding.empty()) {
-      state.SkipWithError(("a committed input has a finding: " + r.finding).c_str());
-      return;
-    }
-    ++inputs;
-    segments += r.packets;
-  }
-  report(state, inputs, segments, corpus.size());
+    return Outcome{std::move(r.finding), static_cast<std::size_t>(r.packets)};
+  });
 }
 BENCHMARK(BM_PairCorpus)->MinTime(3);
 
