@@ -1,5 +1,10 @@
 // Opening connections (RFC 9293 3.5): active, passive and simultaneous open, lost segments of
 // the handshake, data on the SYN and on the third segment, RST in SYN-RECEIVED, ISNs.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
 #include "stack/tcp/isn.h"
 #include "stack/tcp/stack_fixture.h"
 
@@ -312,6 +317,36 @@ TEST_F(StackTest, TwoConnectionsGetUnrelatedIsns) {
   ASSERT_EQ(syns.size(), 2U);
   const std::uint32_t gap = syns[0].seq.value() - syns[1].seq.value();
   EXPECT_GT(std::min(gap, 0U - gap), 1U << 16);
+}
+
+// Timers due at the same instant fire in 4-tuple order, whatever order they were armed in
+// (engine.h, Later): `synack replay` runs a session's script with advance() called at other
+// points than the session called it, and must see the same segments in the same order. Three
+// SYNs sent at one instant retransmit together after the initial RTO (RFC 6298 2.1); armed in
+// three different orders, they come out in local-port order every time.
+TEST_F(StackTest, TimersDueAtOneInstantFireInFourTupleOrder) {
+  const std::array<std::uint16_t, 3> ports = {41003, 41001, 41002};
+  auto retransmitted = [&](const std::array<std::size_t, 3>& order) {
+    make_stack();
+    for (const std::size_t i : order) {
+      const SocketId s = stack->socket().value();
+      EXPECT_TRUE(stack->bind(s, ports[i]).ok());
+      stack->connect(s, Endpoint{kRemoteAddr, kRemotePort});  // EINPROGRESS: the SYN is out
+    }
+    EXPECT_EQ(sent().size(), 3U);  // the first SYNs
+    std::vector<std::uint16_t> from;
+    const std::optional<Instant> due = stack->next_deadline();
+    if (!due) return from;
+    stack->advance(*due);
+    for (const Segment& s : sent()) {
+      EXPECT_TRUE(s.has(f::kSyn)) << "only the SYNs' retransmissions are due";
+      from.push_back(s.src_port);
+    }
+    return from;
+  };
+  EXPECT_THAT(retransmitted({0, 1, 2}), ElementsAre(41001, 41002, 41003));
+  EXPECT_THAT(retransmitted({2, 0, 1}), ElementsAre(41001, 41002, 41003));
+  EXPECT_THAT(retransmitted({1, 2, 0}), ElementsAre(41001, 41002, 41003));
 }
 
 }  // namespace
