@@ -593,6 +593,18 @@ struct Oracle::Impl {
         c->snd_una = c->snd_una_sure = hs->synack.tcp.seq + 1;  // its ACK was taken
       }
     }
+    // Data from where a fresh connection from a remembered handshake starts (SEQ = its ISN + 1)
+    // that differs from what the connection followed sent there, once that one may have died
+    // and the peer has returned the cookie since: the cookie's ACK opened a new connection with
+    // the same ISN (RFC 4987 3.6), and the oracle cannot tell that one's writes from the old
+    // one's, which went to another socket. It follows neither until the next SYN (found by
+    // session_fuzzer: retransmission-same-bytes, after a retransmission timeout ended the first
+    // connection silently).
+    if (!syn && c->maybe_reopened && h.seq == c->target_syn.iss + 1 && !s.p.payload.empty() &&
+        tu.handshake_for(h.seq - 1) != nullptr && differs_from_sent(s, *c)) {
+      lose(tu, *c);
+      return;
+    }
     // Beyond where a fresh connection from the handshake could be: the target holds the old one.
     // (Only SEQ tells: the ACK that returned the cookie may have carried data, which the fresh
     // connection acknowledges as the old one would.)
@@ -809,6 +821,16 @@ struct Oracle::Impl {
     const bool probe_shape = s.p.payload.size() <= 1 && !h.has(f::kFin) && !c.challenge;
     return h.seq.lt(c.snd_una_sure) &&
            !(probe_shape && h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
+  }
+
+  // Whether a target segment's data differs from what `c` first sent at the same positions
+  // (those not yet acknowledged and forgotten).
+  static bool differs_from_sent(const Seg& s, const Conn& c) {
+    const std::int64_t offset = c.target_line.pos(s.h().seq) - 1;
+    const std::span<const std::uint8_t> recorded = c.sent.run_at(offset);
+    const std::size_t n = std::min(recorded.size(), s.p.payload.size());
+    return !std::equal(recorded.begin(), recorded.begin() + static_cast<std::ptrdiff_t>(n),
+                       s.p.payload.begin());
   }
 
   // A segment that is where a fresh connection from a remembered handshake would be (SEQ = its
@@ -1372,10 +1394,14 @@ struct Oracle::Impl {
     // The highest SND.WL1 (and, at it, SND.WL2) the target may hold from now on. A segment
     // beyond the largest window the target could offer past the most RCV.NXT can be is dropped
     // before its ACK is looked at (RFC 9293 3.10.7.4, first check): it sets nothing (and, half
-    // the sequence space away, it would make older segments look newer).
+    // the sequence space away, it would make older segments look newer). One exactly at that
+    // right edge may be taken, though: Linux's sequence test lets SEG.SEQ reach RCV.NXT +
+    // RCV.WND (tcp_sequence), and the built-in stack lets a segment without data sit there (README,
+    // deviations); its ACK and window are then processed (found by session_fuzzer:
+    // send-within-window).
     const std::uint32_t max_rcv_wnd = std::uint32_t{0xffff}
                                       << (c.both_ws() ? c.target_syn.shift : 0);
-    if (!h.seq.lt(c.rcv_hi() + max_rcv_wnd)) return;
+    if (h.seq.gt(c.rcv_hi() + max_rcv_wnd)) return;
     if (!c.wl1 || h.seq.gt(*c.wl1)) {
       c.wl1 = h.seq;
       c.wl2 = ack;

@@ -378,6 +378,33 @@ TEST_F(OracleTest, AConnectionThatMayHaveDiedIsFollowedAfreshAfterItsCookieRetur
   }
 }
 
+// A connection whose data is unacknowledged may die silently when its retransmissions run out;
+// the peer's data then returns the cookie of its handshake (SEQ = the peer's ISN + 1, ACK = the
+// target's ISN + 1), which opens a new connection with the same ISN (RFC 4987 3.6). Its first
+// data, other bytes than the old connection sent at ISN + 1, is no retransmission of those: the
+// oracle cannot tell the two connections' writes apart and judges neither (found by
+// session_fuzzer: retransmission-same-bytes). Returned too soon for the old connection to have
+// died, the same segment is a retransmission with other bytes.
+TEST_F(OracleTest, OtherBytesAtTheIsnAfterTheCookieReturnsComeFromANewConnection) {
+  for (const bool died : {true, false}) {
+    oracle_ = Oracle();
+    passive_open();
+    app_writes(text(759, 'a'));
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(759, 'a')));
+    at_ms(1'000);
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(759, 'a')));
+    at_ms(died ? 3'240 : 1'100);
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(44, 'p')));
+    app_writes(text(81, 'b'));
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 45).data(text(81, 'b')));
+    if (died) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), Contains(inv::kRetransmissionSameBytes)) << dump();
+    }
+  }
+}
+
 // A connection in FIN-WAIT-2 may time out silently; the cookie's ACK returning much later opens a
 // fresh one, whose first data starts at the target's ISN + 1. That is where the connection
 // followed would send a keep-alive probe, but a probe carries at most one byte: 100 bytes there
@@ -752,6 +779,32 @@ TEST_F(OracleTest, ASegmentBeyondAnyWindowSetsNoSndWl1) {
   app_writes(text(758, 'w'));
   feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 4).data(text(758, 'w')));
   EXPECT_THAT(names(), IsEmpty()) << dump();
+}
+
+// A segment exactly at the right edge of the largest window the target could offer, RCV.NXT +
+// 65535 without window scaling, may be taken: Linux's sequence test and the built-in stack's
+// (for a segment without data; README, deviations) let SEG.SEQ reach RCV.NXT + RCV.WND. Its ACK
+// then completes the handshake and sets SND.WL1 there, so a later in-order ACK with a narrower
+// window is below SND.WL1 and its window is not taken (RFC 9293 3.10.7.4). One sequence number
+// further is beyond any window: dropped, and the narrower window holds (found by session_fuzzer:
+// send-within-window).
+TEST_F(OracleTest, ASegmentAtTheRightEdgeMaySetSndWl1) {
+  for (const bool at_edge : {true, false}) {
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    const std::uint32_t edge = kPeerIss + 1 + 65535;
+    feed(in(f::kAck, at_edge ? edge : edge + 1).ack(kTargetIss + 1).win(13008));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(6));
+    const std::string w = text(5360, 'w');
+    app_writes(w);
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(w));
+    if (at_edge) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kSendWithinWindow)) << dump();
+    }
+  }
 }
 
 // The SYN that starts a connection sets TS.Recent (RFC 7323 4.3): a later TSval older than the
