@@ -833,6 +833,18 @@ struct Oracle::Impl {
                        s.p.payload.begin());
   }
 
+  // Whether the application wrote bytes that `c`, having sent data, has not sent: once a new
+  // connection may hold the 4-tuple, they went to its socket or to `c`'s, and the oracle cannot
+  // tell which (found by session_fuzzer: stream-integrity, a cookie's ACK opening a connection
+  // after a retransmission timeout ended the first one silently).
+  static bool wrote_past_sent_data(const Conn& c) {
+    if (!c.target_syn.seen) return false;
+    const std::int64_t sent_end =
+        c.target_line.pos(c.snd_max) - 1 - (c.target_fin && c.snd_max.gt(*c.target_fin) ? 1 : 0);
+    const std::int64_t written_end = c.written_base + static_cast<std::int64_t>(c.written.size());
+    return sent_end > 0 && written_end > sent_end;
+  }
+
   // A segment that is where a fresh connection from a remembered handshake would be (SEQ = its
   // ISN + 1, ACK = the peer's ISN + 1) and not where the connection followed certainly is.
   static bool looks_fresh(const Seg& s, const TupleState& tu, const Conn& c) {
@@ -855,7 +867,7 @@ struct Oracle::Impl {
   Conn* follow_cookie_connection(const Seg& s, TupleState& tu, const TupleState::Handshake& hs) {
     Conn* before = tu.conn.get();
     if (before != nullptr && (!before->peer_syn.seen || before->peer_syn.iss != hs.syn.tcp.seq ||
-                              before->read_total != 0)) {
+                              before->read_total != 0 || wrote_past_sent_data(*before))) {
       lose(tu, *before);
       return nullptr;
     }

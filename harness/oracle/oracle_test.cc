@@ -405,6 +405,33 @@ TEST_F(OracleTest, OtherBytesAtTheIsnAfterTheCookieReturnsComeFromANewConnection
   }
 }
 
+// As above, but the peer's first ACK carried data, and the cookie returns with a part of it: the
+// target's new connection acknowledges less than the old one did, so the oracle follows it. The
+// application's write after that return went to the old connection's socket or to the new
+// one's: the oracle cannot tell, and judges neither (found by session_fuzzer:
+// stream-integrity). Without that write, data from the new connection was never written.
+TEST_F(OracleTest, AWriteAfterTheCookieReturnsMayBeTheNewConnections) {
+  for (const bool written : {true, false}) {
+    oracle_ = Oracle();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(603, 'p')));
+    app_writes(text(759, 'a'));
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 604).data(text(759, 'a')));
+    at_ms(1'000);
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 604).data(text(759, 'a')));
+    at_ms(3'240);
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(44, 'p')));
+    if (written) app_writes(text(81, 'b'));
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 45).data(text(81, 'b')));
+    if (written) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+    }
+  }
+}
+
 // A connection in FIN-WAIT-2 may time out silently; the cookie's ACK returning much later opens a
 // fresh one, whose first data starts at the target's ISN + 1. That is where the connection
 // followed would send a keep-alive probe, but a probe carries at most one byte: 100 bytes there
