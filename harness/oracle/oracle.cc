@@ -197,6 +197,9 @@ struct Conn {
   // peer's data): it holds the connection (a listener answering with SYN cookies holds none
   // until the cookie returns; one whose accept queue was full may still be in SYN-RECEIVED).
   bool target_past_syn = false;
+  // Of those, what SYN-RECEIVED can never send (a FIN it can: CLOSE there sends one, RFC 9293
+  // 3.10.4): data, or an ACK of the peer's data. The target has left SYN-RECEIVED.
+  bool target_past_syn_received = false;
   // The peer has sent an ACK a SYN cookie would check out (SEG.SEQ = its ISN + 1, SEG.ACK = the
   // target's ISN + 1): from then on the target holds the connection, cookie or not.
   bool peer_sent_cookie_ack = false;
@@ -341,18 +344,19 @@ struct TupleState {
   std::vector<Handshake> handshakes;  // at most kMaxHandshakes: erasing the front is cheap
   // A SYN-ACK answering `syn`. One with the ISNs of a handshake remembered (a retransmission
   // from SYN-RECEIVED, or the answer to that SYN sent again) takes that one's place, which
-  // handshake_for would not find any more: retransmissions do not push the others out.
+  // handshake_for would not find any more: retransmissions do not push the others out. What
+  // the peer's returns of that cookie showed stays.
   void remember_handshake(const TcpPacket& syn, const TcpPacket& synack) {
-    Handshake hs{syn, synack};
     const auto same = std::find_if(handshakes.begin(), handshakes.end(), [&](const Handshake& o) {
       return o.synack.tcp.seq == synack.tcp.seq && o.syn.tcp.seq == syn.tcp.seq;
     });
     if (same != handshakes.end()) {
-      hs.returned_at = same->returned_at;
-      hs.returned_window = same->returned_window;
-      handshakes.erase(same);
+      same->syn = syn;  // (in place: the packets' buffers are reused)
+      same->synack = synack;
+      std::rotate(same, same + 1, handshakes.end());  // now the newest
+      return;
     }
-    handshakes.push_back(std::move(hs));
+    handshakes.push_back(Handshake{syn, synack});
     if (handshakes.size() > kMaxHandshakes) handshakes.erase(handshakes.begin());
   }
   // The newest handshake whose SYN-ACK had ISN `target_isn` (and whose SYN had `peer_isn`).
@@ -514,10 +518,13 @@ struct Oracle::Impl {
       // A target whose SYN the peer acknowledged, and that has spoken past it, never sends its
       // SYN-ACK again: one answering the latest SYN starts a connection even with the old ISN
       // (a SYN cookie from the same SYN and clock tick after the first connection died
-      // silently). (A FIN alone is no proof: CLOSE in SYN-RECEIVED sends one, RFC 9293 3.10.4,
-      // and the SYN-ACK is still retransmitted.)
+      // silently). Nor does one that has sent data or acknowledged the peer's, though the
+      // oracle cannot tell which ACK of its SYN it took (the peer's SYN carried data: found by
+      // session_fuzzer, ack-monotonic). (A FIN alone is no proof: CLOSE in SYN-RECEIVED sends
+      // one, RFC 9293 3.10.4, and the SYN-ACK is still retransmitted.)
       if ((new_isn && (c->synchronized() || answers_latest_syn)) || other_peer_isn ||
-          (answers_latest_syn && c->target_past_syn && c->synchronized())) {
+          (answers_latest_syn && c->target_past_syn &&
+           (c->synchronized() || c->target_past_syn_received))) {
         c = &answer_as_new_connection(s, tu, *c);
       }
     }
@@ -614,8 +621,9 @@ struct Oracle::Impl {
     // Only what SYN-RECEIVED cannot send proves the target synchronized: data, a FIN, or an ACK
     // of the peer's data (a bare ACK with ACK = IRS + 1 also answers unacceptable segments in
     // SYN-RECEIVED, RFC 9293 3.10.7.4).
-    if (!syn && (!s.p.payload.empty() || h.has(f::kFin) ||
-                 (h.has(f::kAck) && c->peer_syn.seen && h.ack.gt(c->peer_syn.iss + 1)))) {
+    const bool acks_peer_data = h.has(f::kAck) && c->peer_syn.seen && h.ack.gt(c->peer_syn.iss + 1);
+    if (!syn && (!s.p.payload.empty() || acks_peer_data)) c->target_past_syn_received = true;
+    if (!syn && (!s.p.payload.empty() || h.has(f::kFin) || acks_peer_data)) {
       c->target_past_syn = true;
     }
     // Data shows more: SEND in SYN-SENT or SYN-RECEIVED queues it until ESTABLISHED (RFC 9293
@@ -1528,6 +1536,11 @@ struct Oracle::Impl {
     if (bytes.empty()) return;
     TupleState& tu = tuple(k);
     Conn* c = tu.conn.get();
+    // Where the oracle lost track of the connection, it cannot tell which incarnation the
+    // application reads either: say a SYN cookie's ACK opened the connection of an earlier
+    // handshake, whose SYN carried other bytes than the ACK (found by session_fuzzer:
+    // stream-integrity).
+    if (c != nullptr && c->lost) return;
     // A SYN the target has not answered with its own SYN may have started nothing (an old
     // duplicate that TIME-WAIT answers with an ACK): the bytes are the previous incarnation's.
     if (c != nullptr && !c->target_syn.seen && tu.previous) c = tu.previous.get();
