@@ -193,14 +193,14 @@ class Session {
     for (auto& out : stack_.take_output()) {
       ++stats_.segments_out;
       log_packet(LogEvent::Kind::kOutbound, out);
-      auto parsed = wire::parse_tcp_packet(out);
-      if (!parsed) continue;  // ICMP or not TCP: the oracle is about TCP
-      oracle_.on_segment(oracle::Direction::kFromTarget, *parsed, now_);
+      // ICMP or not TCP: the oracle is about TCP.
+      if (wire::parse_tcp_packet(out, parsed_)) continue;
+      oracle_.on_segment(oracle::Direction::kFromTarget, parsed_, now_);
       note_oracle();
-      const std::uint16_t port = parsed->tcp.dst_port;
+      const std::uint16_t port = parsed_.tcp.dst_port;
       if (port < kFirstPeerPort || port >= kFirstPeerPort + kFlows) continue;
       Flow& f = flows_[port - kFirstPeerPort];
-      const wire::TcpHeader& h = parsed->tcp;
+      const wire::TcpHeader& h = parsed_.tcp;
       if (h.has(wire::tcp_flags::kSyn) && (f.isn_fresh || !f.stack_isn)) {
         f.stack_isn = h.seq.raw();
         f.isn_fresh = false;
@@ -241,7 +241,14 @@ class Session {
     std::uint32_t ack = send_anchor(s.ack_anchor, tcb, iss, iss + 1);
     ack += static_cast<std::uint32_t>(s.ack_offset);
 
-    wire::TcpPacket p;
+    // Built in `in_`, every field afresh but the option list's and payload's buffers kept.
+    std::vector<wire::TcpOption> options = std::move(in_.tcp.options);
+    options.clear();
+    wire::Bytes payload = std::move(in_.payload);
+    in_ = wire::TcpPacket{};
+    in_.tcp.options = std::move(options);
+    in_.payload = std::move(payload);
+    wire::TcpPacket& p = in_;
     p.ip.src = wire::Ipv4Addr{kPeerAddr};
     p.ip.dst = wire::Ipv4Addr{kStackAddr};
     p.ip.flags = wire::kIpFlagDontFragment;
@@ -277,7 +284,9 @@ class Session {
     if (s.bad_checksum) {
       p.tcp.checksum = static_cast<std::uint16_t>(wire::correct_tcp_checksum(p) ^ 0xffff);
     }
-    const std::vector<std::uint8_t> bytes = wire::emit(p);
+    in_bytes_.clear();
+    wire::emit(p, in_bytes_);
+    const wire::Bytes& bytes = in_bytes_;
 
     const std::uint32_t end = seq + p.segment_length();
     if (!f.peer_sent || static_cast<std::int32_t>(end - f.peer_snd_nxt) > 0) f.peer_snd_nxt = end;
@@ -285,8 +294,8 @@ class Session {
 
     ++stats_.segments_in;
     log_packet(LogEvent::Kind::kInbound, bytes);
-    if (auto parsed = wire::parse_tcp_packet(bytes)) {  // checksum verdicts as on the wire
-      oracle_.on_segment(oracle::Direction::kToTarget, *parsed, now_);
+    if (!wire::parse_tcp_packet(bytes, parsed_)) {  // checksum verdicts as on the wire
+      oracle_.on_segment(oracle::Direction::kToTarget, parsed_, now_);
       note_oracle();
     }
     stack_.input(bytes, Instant(now_));
@@ -587,6 +596,11 @@ class Session {
   }
 
   SessionLog* log_;
+  // Reused from segment to segment, so their buffers are allocated once per run: the inbound
+  // segment being built, its bytes, and the last segment parsed (either way).
+  wire::TcpPacket in_;
+  wire::Bytes in_bytes_;
+  wire::TcpPacket parsed_;
   stack::Stack stack_;
   oracle::Oracle oracle_;
   std::string finding_;

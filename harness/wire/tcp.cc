@@ -146,11 +146,12 @@ std::uint32_t TcpPacket::segment_length() const {
          (tcp.has(tcp_flags::kFin) ? 1U : 0U);
 }
 
-Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t base, Bytes* padding) {
+std::optional<ParseError> parse_tcp_options(ByteSpan space, std::size_t base, Bytes* padding,
+                                            std::vector<TcpOption>& options) {
   // RFC 9293 3.1: an option is a single kind octet (EOL, NOP) or kind, length, data, where the
   // length counts kind and length. MUST-7: an illegal length must not crash the receiver, so it
   // is a typed error here; the harness decides what to do with it.
-  std::vector<TcpOption> options;
+  options.clear();
   options.reserve(std::min<std::size_t>(space.size(), 8));  // a SYN's usual five, and then some
   std::size_t i = 0;
   while (i < space.size()) {
@@ -160,7 +161,7 @@ Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t bas
       if (padding != nullptr) {
         padding->assign(space.begin() + static_cast<std::ptrdiff_t>(i + 1), space.end());
       }
-      return options;
+      return std::nullopt;
     }
     if (kind == tcp_option_kind::kNop) {
       options.emplace_back(OptNop{});
@@ -187,10 +188,16 @@ Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t bas
     i += len;
   }
   if (padding != nullptr) padding->clear();
+  return std::nullopt;
+}
+
+Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t base, Bytes* padding) {
+  std::vector<TcpOption> options;
+  if (auto error = parse_tcp_options(space, base, padding, options)) return std::move(*error);
   return options;
 }
 
-Result<TcpPacket> parse_tcp_packet(ByteSpan packet) {
+std::optional<ParseError> parse_tcp_packet(ByteSpan packet, TcpPacket& p) {
   Result<Ipv4View> ip = parse_ipv4(packet);
   if (!ip) return ip.error();
   const Ipv4View& v = *ip;
@@ -216,14 +223,13 @@ Result<TcpPacket> parse_tcp_packet(ByteSpan packet) {
                           std::to_string(seg.size()) + " bytes"};
   }
 
-  TcpPacket p;
   p.ip = v.header;
   p.ip_checksum_ok = v.checksum_ok;
   TcpHeader& t = p.tcp;
-  auto options = parse_tcp_options(seg.subspan(kTcpMinHeader, header_length - kTcpMinHeader),
-                                   at + kTcpMinHeader, &t.option_padding);
-  if (!options) return options.error();
-  t.options = std::move(*options);
+  if (auto error = parse_tcp_options(seg.subspan(kTcpMinHeader, header_length - kTcpMinHeader),
+                                     at + kTcpMinHeader, &t.option_padding, t.options)) {
+    return error;
+  }
   t.src_port = load_be16(seg, kSrcPort);
   t.dst_port = load_be16(seg, kDstPort);
   t.seq = Seq(load_be32(seg, kSeq));
@@ -241,6 +247,12 @@ Result<TcpPacket> parse_tcp_packet(ByteSpan packet) {
                          static_cast<std::uint16_t>(seg.size()));
   acc.add(seg);
   p.tcp_checksum_ok = acc.finish() == 0;
+  return std::nullopt;
+}
+
+Result<TcpPacket> parse_tcp_packet(ByteSpan packet) {
+  TcpPacket p;
+  if (auto error = parse_tcp_packet(packet, p)) return std::move(*error);
   return p;
 }
 

@@ -146,11 +146,18 @@ struct TcpPacket {
 // Parses the TCP options in `space` (the bytes between the fixed header and the data offset).
 // `base` is the offset of `space` in the packet, for error positions.
 Result<std::vector<TcpOption>> parse_tcp_options(ByteSpan space, std::size_t base, Bytes* padding);
+// The same into `options`, which is cleared first and keeps its capacity. On an error it holds
+// the options before the bad one.
+std::optional<ParseError> parse_tcp_options(ByteSpan space, std::size_t base, Bytes* padding,
+                                            std::vector<TcpOption>& options);
 
 // Parses an IPv4 packet holding a whole TCP segment. After the IPv4 checks (see parse_ipv4):
 // protocol is TCP, not a fragment, 20 bytes of TCP header, data offset in [5, segment length],
 // then every option. Checksums that do not verify are flagged, not rejected.
 Result<TcpPacket> parse_tcp_packet(ByteSpan packet);
+// The same into `p`, every field overwritten and the buffers' capacity kept: for a caller that
+// parses packet after packet. On an error `p` is left partly written.
+std::optional<ParseError> parse_tcp_packet(ByteSpan packet, TcpPacket& p);
 
 // Serialises the packet, computing every length and checksum left empty.
 Bytes emit(const TcpPacket& p);

@@ -200,6 +200,46 @@ TEST(TcpParse, RoundTripIsByteExactForEveryFieldSetOnPurpose) {
   EXPECT_EQ(emit(*back), b);
 }
 
+// parse_tcp_packet into a reused packet overwrites every field a previous parse left there: IP
+// options, option padding, payload, checksums and their verdicts, in both orders.
+TEST(TcpParse, IntoAReusedPacketLeavesNothingOfThePreviousOne) {
+  TcpPacket rich = make_segment(0xff, 1, 2);
+  rich.ip.options = {0x94, 0x04, 0x00, 0x00};
+  rich.tcp.options = {OptTimestamps{5, 6}, OptSack{{{Seq(1), Seq(2)}}}, OptRaw{99, {7}}};
+  rich.tcp.option_padding = {0x00, 0x11};
+  rich.payload = {9, 8, 7};
+  rich.ip.checksum = 0x0bad;
+  rich.tcp.checksum = 0xf00d;
+  TcpPacket plain = make_segment(f::kSyn, 100);
+  plain.tcp.options = {OptMss{1460}};
+  const Bytes rich_bytes = emit(rich);
+  const Bytes plain_bytes = emit(plain);
+  for (const bool rich_first : {true, false}) {
+    const Bytes& first = rich_first ? rich_bytes : plain_bytes;
+    const Bytes& second = rich_first ? plain_bytes : rich_bytes;
+    TcpPacket reused;
+    ASSERT_FALSE(parse_tcp_packet(first, reused));
+    ASSERT_FALSE(parse_tcp_packet(second, reused));
+    auto fresh = parse_tcp_packet(second);
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(emit(reused), second);
+    EXPECT_EQ(reused.ip.options, fresh->ip.options);
+    EXPECT_EQ(reused.tcp.options, fresh->tcp.options);
+    EXPECT_EQ(reused.tcp.option_padding, fresh->tcp.option_padding);
+    EXPECT_EQ(reused.payload, fresh->payload);
+    EXPECT_EQ(reused.ip_checksum_ok, fresh->ip_checksum_ok);
+    EXPECT_EQ(reused.tcp_checksum_ok, fresh->tcp_checksum_ok);
+    EXPECT_EQ(reused.tcp.checksum, fresh->tcp.checksum);
+  }
+  // An error is the one parse_tcp_packet(packet) reports.
+  const Bytes bad = with_option_space(from_hex("0205"));
+  TcpPacket reused;
+  const std::optional<ParseError> error = parse_tcp_packet(bad, reused);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, parse_tcp_packet(bad).error().code);
+  EXPECT_EQ(error->offset, parse_tcp_packet(bad).error().offset);
+}
+
 TEST(TcpOptionLength, MatchesWhatTheEmitterWrites) {
   const std::vector<TcpOption> all = {OptEol{},
                                       OptNop{},
