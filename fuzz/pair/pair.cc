@@ -500,12 +500,11 @@ class Session {
       for (Packet& p : a_.take_output()) {
         ++packets_;
         if (observer_ != nullptr) observer_->packet_from_a(p, now_us());
-        if (auto parsed = wire::parse_tcp_packet(p)) {
-          oracle_.on_segment(oracle::Direction::kFromTarget, *parsed, now_us());
-          check_oracle();
+        if (const auto error = wire::parse_tcp_packet(p, parsed_)) {
+          fail("oracle wire: A sent a packet the harness codec cannot parse: " + error->message());
         } else {
-          fail("oracle wire: A sent a packet the harness codec cannot parse: " +
-               parsed.error().message());
+          oracle_.on_segment(oracle::Direction::kFromTarget, parsed_, now_us());
+          check_oracle();
         }
         enqueue(Side::kA, std::move(p));
       }
@@ -533,18 +532,18 @@ class Session {
     bool checksum_bad = false;
     if (to == Side::kA) {
       if (observer_ != nullptr) observer_->packet_to_a(p, now_us());
-      if (auto parsed = wire::parse_tcp_packet(p)) {
-        checksum_bad = !parsed->ip_checksum_ok || !parsed->tcp_checksum_ok;
+      if (!wire::parse_tcp_packet(p, parsed_)) {
+        checksum_bad = !parsed_.ip_checksum_ok || !parsed_.tcp_checksum_ok;
         // The oracle judges what A could take: a segment failing its checksum never reaches
         // TCP, and feeding it would make the oracle believe B sent what the link invented.
         if (!checksum_bad) {
-          oracle_.on_segment(oracle::Direction::kToTarget, *parsed, now_us());
+          oracle_.on_segment(oracle::Direction::kToTarget, parsed_, now_us());
           check_oracle();
         }
       }
     } else if (corrupted) {
-      auto parsed = wire::parse_tcp_packet(p);
-      checksum_bad = parsed && (!parsed->ip_checksum_ok || !parsed->tcp_checksum_ok);
+      checksum_bad = !wire::parse_tcp_packet(p, parsed_) &&
+                     (!parsed_.ip_checksum_ok || !parsed_.tcp_checksum_ok);
     }
     s.input(p, now_);
     if (checksum_bad && discarded(s.counters()) == discarded_before) {
@@ -1004,6 +1003,7 @@ class Session {
   stack::Stack a_;
   stack::Stack b_;
   oracle::Oracle oracle_;
+  wire::TcpPacket parsed_;  // the packet parsed last, its buffers reused for the run
   std::optional<oracle::ConnKey> a_key_;
   std::array<std::deque<Packet>, 2> queues_;  // by sending side
   std::vector<Delayed> delayed_;              // a min-heap on (at, order)
