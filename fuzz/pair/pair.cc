@@ -497,7 +497,8 @@ class Session {
   // Puts what both stacks emitted on their queues. Everything A sends goes to the oracle first.
   void collect() {
     if (a_.pending_output() != 0) {
-      for (Packet& p : a_.take_output()) {
+      a_.take_output(taken_);
+      for (Packet& p : taken_) {
         ++packets_;
         if (observer_ != nullptr) observer_->packet_from_a(p, now_us());
         if (const auto error = wire::parse_tcp_packet(p, parsed_)) {
@@ -510,7 +511,8 @@ class Session {
       }
     }
     if (b_.pending_output() != 0) {
-      for (Packet& p : b_.take_output()) {
+      b_.take_output(taken_);
+      for (Packet& p : taken_) {
         ++packets_;
         enqueue(Side::kB, std::move(p));
       }
@@ -1003,7 +1005,8 @@ class Session {
   stack::Stack a_;
   stack::Stack b_;
   oracle::Oracle oracle_;
-  wire::TcpPacket parsed_;  // the packet parsed last, its buffers reused for the run
+  wire::TcpPacket parsed_;     // the packet parsed last, its buffers reused for the run
+  std::vector<Packet> taken_;  // a stack's output being collected, the list reused likewise
   std::optional<oracle::ConnKey> a_key_;
   std::array<std::deque<Packet>, 2> queues_;  // by sending side
   std::vector<Delayed> delayed_;              // a min-heap on (at, order)

@@ -190,7 +190,8 @@ class Session {
 
   // Everything the stack has sent: to the oracle and the log; the runner's learning per flow.
   void drain() {
-    for (auto& out : stack_.take_output()) {
+    stack_.take_output(output_);
+    for (const stack::Packet& out : output_) {
       ++stats_.segments_out;
       log_packet(LogEvent::Kind::kOutbound, out);
       // ICMP or not TCP: the oracle is about TCP.
@@ -597,10 +598,12 @@ class Session {
 
   SessionLog* log_;
   // Reused from segment to segment, so their buffers are allocated once per run: the inbound
-  // segment being built, its bytes, and the last segment parsed (either way).
+  // segment being built, its bytes, the last segment parsed (either way), and the stack's
+  // output list.
   wire::TcpPacket in_;
   wire::Bytes in_bytes_;
   wire::TcpPacket parsed_;
+  std::vector<stack::Packet> output_;  // what the stack sent since the last drain
   stack::Stack stack_;
   oracle::Oracle oracle_;
   std::string finding_;

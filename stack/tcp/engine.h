@@ -211,6 +211,10 @@ class Engine {
   void advance(Instant now);
   std::optional<Instant> next_deadline() const;
   std::vector<Packet> take_output() { return std::exchange(output_, {}); }
+  void take_output(std::vector<Packet>& out) {
+    out.clear();
+    out.swap(output_);
+  }
   std::size_t pending_output() const { return output_.size(); }
   Snapshot snapshot_of(const Tcb& t) const;
   std::vector<Snapshot> connections() const;

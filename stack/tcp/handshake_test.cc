@@ -308,6 +308,24 @@ TEST(InitialSequenceNumber, UnrelatedAcrossConnectionsAndDeterministicUnderAFixe
   EXPECT_EQ(initial_sequence_number(key, a, 4000) - isn_a, 1000U);
 }
 
+// take_output(out) hands over what take_output() would, clearing `out` first.
+TEST_F(StackTest, TakeOutputIntoAListReplacesWhatItHeld) {
+  auto syn_of_a_connect = [&](std::vector<Packet>* into) {
+    make_stack();
+    const SocketId s = stack->socket().value();
+    stack->connect(s, Endpoint{kRemoteAddr, kRemotePort});
+    if (into == nullptr) return stack->take_output();
+    stack->take_output(*into);
+    return *into;
+  };
+  std::vector<Packet> out = {Packet{1, 2, 3}};
+  const std::vector<Packet> fresh = syn_of_a_connect(nullptr);
+  ASSERT_EQ(fresh.size(), 1U);
+  EXPECT_EQ(syn_of_a_connect(&out), fresh);  // the SYN alone: the stale packet is gone
+  stack->take_output(out);
+  EXPECT_TRUE(out.empty());
+}
+
 TEST_F(StackTest, TwoConnectionsGetUnrelatedIsns) {
   const SocketId a = stack->socket().value();
   const SocketId b = stack->socket().value();
