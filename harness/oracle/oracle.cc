@@ -890,6 +890,10 @@ struct Oracle::Impl {
     c.target_passive = true;
     c.start_peer(hs.syn);
     if (before != nullptr) {
+      // An earlier SYN with that ISN (the same sequence space) may be the one the target kept
+      // and answered by: its options count too (found by session_fuzzer: options-well-formed,
+      // SACK negotiated by the first SYN, which a SYN-RECEIVED kept, and not by a later one).
+      c.peer_syn.merge_options(before->peer_syn);
       c.peer_line = before->peer_line;
       c.peer_space = before->peer_space;
       c.peer_bytes = before->peer_bytes;

@@ -484,6 +484,40 @@ TEST_F(OracleTest, ASynAckWithTheOldIsnAfterTheTargetSpokePastItsSynIsANewConnec
   }
 }
 
+// A listener in SYN-RECEIVED keeps the first SYN (with SACK-permitted) and answers the same ISN
+// again, without it, by that one; two unacceptable ACKs get RSTs, which a closed port would send
+// too, and the ACK that then completes the handshake opens that connection. Its SACK blocks are
+// allowed: the first SYN's options count (found by session_fuzzer: options-well-formed). Where
+// neither SYN offered SACK, they are flagged.
+TEST_F(OracleTest, TheKeptSynsOptionsCountForAConnectionFollowedAfresh) {
+  for (const bool first_offers_sack : {true, false}) {
+    oracle_ = Oracle();
+    std::vector<TcpOption> first = {OptMss{1460}};
+    if (first_offers_sack) first.emplace_back(OptSackPermitted{});
+    feed(in(f::kSyn, kPeerIss).opts(first));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).opts(first));
+    feed(in(f::kSyn, kPeerIss).opts({OptMss{1000}}));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).opts(first));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+    feed(in(f::kSyn | f::kFin | f::kAck, kPeerIss)
+             .ack(kTargetIss + 42745)
+             .opts({OptSackPermitted{}, OptTimestamps{3, 0}}));
+    feed(out(f::kRst, kTargetIss + 42745));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 0x7ffffffeU));
+    feed(out(f::kRst, kTargetIss + 0x7ffffffeU));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(5));
+    feed(in(f::kAck, kPeerIss + 2).ack(kTargetIss + 1).data(text(109, 'o')));
+    feed(out(f::kAck, kTargetIss + 1)
+             .ack(kPeerIss + 1)
+             .opt(OptSack{{{Seq(kPeerIss + 2), Seq(kPeerIss + 111)}}}));
+    if (first_offers_sack) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+    }
+  }
+}
+
 // A connection in FIN-WAIT-2 may time out silently; the cookie's ACK returning much later opens a
 // fresh one, whose first data starts at the target's ISN + 1. That is where the connection
 // followed would send a keep-alive probe, but a probe carries at most one byte: 100 bytes there
