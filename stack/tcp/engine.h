@@ -285,7 +285,9 @@ class Engine {
   void closed_arrives(const Segment& seg);
   bool acceptable(const Tcb& t, const Segment& seg) const;
   // done: stop processing; text_len: the segment's payload (a duplicate ACK carries none)
-  void process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, bool& done);
+  // `window_shift`: what SEG.WND is scaled by (none for a SYN segment, RFC 7323 2.2).
+  void process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, std::uint8_t window_shift,
+                   bool& done);
   // An RTT sample from an ACK, if it gives one (none when it covers retransmitted data).
   void ack_rtt(Tcb& t, const Segment& seg, bool covers_retransmission);
   void established(Tcb& t);  // entering ESTABLISHED: congestion window, RTO (RFC 6298 5.7)

@@ -266,6 +266,31 @@ TEST_F(SynSentTest, SimultaneousOpenGoesThroughSynReceived) {
   EXPECT_EQ(state_of(conn), State::kEstablished);
 }
 
+// RFC 7323 2.2: the window field of a SYN segment is never scaled, the peer's SYN,ACK that
+// completes a simultaneous open in SYN-RECEIVED included, though its SYN is trimmed before the
+// ACK is processed (found by session_fuzzer: send-within-window, the stack took 2000 << 7 and
+// sent past it). The next ACK's window is scaled.
+TEST_F(StackTest, ASynAckCompletingASimultaneousOpenHasItsWindowUnscaled) {
+  config.wscale = 7;
+  make_stack();
+  const SocketId s = stack->socket().value();
+  ASSERT_TRUE(stack->bind(s, kLocalPort).ok());
+  stack->connect(s, Endpoint{kRemoteAddr, kRemotePort});
+  const std::vector<Segment> syn = sent();
+  ASSERT_EQ(syn.size(), 1U);
+  const std::uint32_t iss = syn[0].seq.value();
+  Segment peer_syn = seg(f::kSyn, kRemoteIss);
+  peer_syn.options.wscale = 7;
+  send(peer_syn);
+  ASSERT_EQ(sent().size(), 1U);  // our SYN,ACK
+  send(seg(f::kSyn | f::kAck, kRemoteIss, iss + 1, {}, 2000));
+  ASSERT_EQ(stack->connections().size(), 1U);
+  ASSERT_EQ(stack->connections()[0].state, State::kEstablished);
+  EXPECT_EQ(stack->connections()[0].snd_wnd, 2000U);
+  send(seg(f::kAck, kRemoteIss + 1, iss + 1, {}, 2000));
+  EXPECT_EQ(stack->connections()[0].snd_wnd, 2000U << 7);
+}
+
 TEST_F(SynSentTest, SimultaneousOpenBetweenTwoStacks) {
   // Two stacks whose SYNs cross in flight, then deliver everything: both end ESTABLISHED.
   const auto peer = make_peer(7);

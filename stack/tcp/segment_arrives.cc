@@ -342,7 +342,10 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
   ack_view.urgent_pointer = seg.urgent_pointer;
   ack_view.options = seg.options;  // timestamps for RTT, SACK blocks for the scoreboard
   bool done = false;
-  process_ack(t, ack_view, static_cast<std::uint32_t>(in.payload.size()), done);
+  // The window of a SYN segment is never scaled (RFC 7323 2.2), though its SYN was trimmed
+  // from the view: a simultaneous open's SYN,ACK completing the handshake in SYN-RECEIVED.
+  const std::uint8_t window_shift = seg.has(tcp_flag::kSyn) ? 0 : t.snd_wscale;
+  process_ack(t, ack_view, static_cast<std::uint32_t>(in.payload.size()), window_shift, done);
   if (done) return;
 
   // Sixth, check the URG bit (RFC 9293 3.10.7.4; MUST-30, MUST-31, MUST-62; RFC 6093): the
@@ -376,7 +379,8 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
   process_text_and_fin(t, text_view);
 }
 
-void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, bool& done) {
+void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len,
+                         std::uint8_t window_shift, bool& done) {
   // SYN-RECEIVED, or FIN-WAIT-1 entered from it by a CLOSE (RFC 9293 3.10.4) before the SYN
   // was acknowledged: this ACK must acknowledge the SYN, and synchronizes the connection.
   const bool syn_unacked = t.state == State::kFinWait1 && !t.syn_acked();
@@ -401,7 +405,7 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
     ++counters_.connections_established;
     // In FIN-WAIT-1 only the SYN's share is taken here; the FIN's is an ordinary ACK below.
     t.snd_una = syn_unacked ? t.iss + 1 : seg.ack;
-    t.snd_wnd = std::uint32_t{seg.window} << t.snd_wscale;
+    t.snd_wnd = std::uint32_t{seg.window} << window_shift;
     t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
     t.snd_wl1 = seg.seq;
     t.snd_wl2 = seg.ack;
@@ -453,7 +457,7 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
     if (t.snd_una.before(t.snd_max)) arm_rtx(t);
   } else if (seg.ack == t.snd_una && text_len == 0 && !seg.has(tcp_flag::kSyn | tcp_flag::kFin) &&
              t.snd_una.before(t.snd_max) &&
-             (std::uint32_t{seg.window} << t.snd_wscale) == t.snd_wnd) {
+             (std::uint32_t{seg.window} << window_shift) == t.snd_wnd) {
     on_duplicate_ack(t);  // RFC 5681 2, the definition of a duplicate ACK
   }
   // Window update (RFC 9293 3.10.7.4, fifth step): only when SND.UNA =< SEG.ACK, and guarded by
@@ -461,7 +465,7 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len, boo
   // RFC 5961 5.2, but its window is stale.)
   if (t.snd_una.before_eq(seg.ack) &&
       (t.snd_wl1.before(seg.seq) || (t.snd_wl1 == seg.seq && t.snd_wl2.before_eq(seg.ack)))) {
-    t.snd_wnd = std::uint32_t{seg.window} << t.snd_wscale;
+    t.snd_wnd = std::uint32_t{seg.window} << window_shift;
     t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
     t.snd_wl1 = seg.seq;
     t.snd_wl2 = seg.ack;
