@@ -589,7 +589,16 @@ struct Oracle::Impl {
       tu.remember_handshake(*tu.last_peer_syn, s.p);
     }
     if (!syn && c->target_passive && !c->target_past_syn && h.seq != c->target_syn.iss + 1) {
-      if (const TupleState::Handshake* hs = tu.handshake_for(h.seq - 1)) {
+      const TupleState::Handshake* hs = tu.handshake_for(h.seq - 1);
+      // (Or a keep-alive probe at SND.NXT - 1 = ISS, RFC 9293 3.8.4, from a connection the
+      // peer's return of an earlier cookie opened: found by session_fuzzer, options-well-formed,
+      // that cookie made for a SYN without timestamps.)
+      if (hs == nullptr && s.p.payload.size() <= 1 && !h.has(f::kFin) &&
+          h.seq != c->target_syn.iss) {
+        hs = tu.handshake_for(h.seq);
+        if (hs != nullptr && hs->returned_at == 0) hs = nullptr;
+      }
+      if (hs != nullptr) {
         // The target's first word after its SYN-ACK comes from a sequence number that SYN-ACK
         // did not set up: it completed another of the peer's SYNs (SYN cookies answer each SYN
         // statelessly, RFC 4987 3.6, and the ACK of an earlier cookie opens that connection).
@@ -832,13 +841,19 @@ struct Oracle::Impl {
   }
 
   // Whether a target segment's data differs from what `c` first sent at the same positions
-  // (those not yet acknowledged and forgotten).
+  // (those not yet acknowledged and forgotten: the comparison starts at the oldest byte the
+  // record still holds, as an ACK the oracle could not rule out may have made it forget the
+  // segment's first bytes; found by session_fuzzer: retransmission-same-bytes).
   static bool differs_from_sent(const Seg& s, const Conn& c) {
     const std::int64_t offset = c.target_line.pos(s.h().seq) - 1;
-    const std::span<const std::uint8_t> recorded = c.sent.run_at(offset);
-    const std::size_t n = std::min(recorded.size(), s.p.payload.size());
+    const std::int64_t from = std::max(offset, c.sent.floor());
+    if (from - offset >= static_cast<std::int64_t>(s.p.payload.size())) return false;
+    const auto payload =
+        std::span<const std::uint8_t>(s.p.payload).subspan(static_cast<std::size_t>(from - offset));
+    const std::span<const std::uint8_t> recorded = c.sent.run_at(from);
+    const std::size_t n = std::min(recorded.size(), payload.size());
     return !std::equal(recorded.begin(), recorded.begin() + static_cast<std::ptrdiff_t>(n),
-                       s.p.payload.begin());
+                       payload.begin());
   }
 
   // Whether the application wrote bytes that `c`, having sent data, has not sent: once a new

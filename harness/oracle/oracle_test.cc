@@ -108,6 +108,11 @@ std::span<const std::uint8_t> bytes_of(std::string_view s) {
 class OracleTest : public ::testing::Test {
  protected:
   void feed(const Seg& s) { oracle_.on_segment(s.direction(), s.packet(), now_us_); }
+  // A fresh oracle at time 0, for each variant of a test.
+  void restart() {
+    oracle_ = Oracle();
+    now_us_ = 0;
+  }
   void at_ms(std::int64_t ms) { now_us_ = ms * 1000; }
   void at_us(std::int64_t us) { now_us_ = us; }
   void app_writes(std::string_view s) { oracle_.on_app_write(kKey, bytes_of(s), now_us_); }
@@ -251,7 +256,7 @@ TEST_F(OracleTest, ChecksumDoesNotJudgeThePeer) {
 // (Found by session_fuzzer: the oracle took such an ACK as establishing the connection.)
 TEST_F(OracleTest, ASegmentWithABadChecksumChangesNothing) {
   for (const bool bad : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn, kPeerIss));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
     Seg ack = in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("x");
@@ -274,7 +279,7 @@ TEST_F(OracleTest, ASegmentWithABadChecksumChangesNothing) {
 // has spoken past its SYN-ACK it holds state, and such a RST ends the connection.
 TEST_F(OracleTest, ARstFromAListenerThatMayUseCookiesDoesNotEndTheConnection) {
   for (const bool spoke : {false, true}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn, kPeerIss));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
     if (spoke) synchronize();  // the target ACKs data: it holds the connection
@@ -318,7 +323,7 @@ TEST_F(OracleTest, APeerRstToAListenerThatMayUseCookiesMayChangeNothing) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
   // Once the target spoke past its SYN-ACK, it holds state: the RST ends the connection, and a
   // RST from the target then answers nothing but that RST.
-  oracle_ = Oracle();
+  restart();
   passive_open();
   synchronize();
   feed(in(f::kRst, kPeerIss + 2));
@@ -339,7 +344,7 @@ TEST_F(OracleTest, AReturnedCookieOpensANewConnectionAfterTheTargetsReset) {
   feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));              // the new connection's RCV.NXT
   EXPECT_THAT(names(), IsEmpty()) << dump();
   // Without the returned cookie, the target spoke after its reset.
-  oracle_ = Oracle();
+  restart();
   passive_open();
   feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data(text(100, 'a')));
   feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 101));
@@ -348,7 +353,7 @@ TEST_F(OracleTest, AReturnedCookieOpensANewConnectionAfterTheTargetsReset) {
   feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 101));
   EXPECT_THAT(names(), ElementsAre(inv::kNothingAfterRst)) << dump();
   // A cookie that does not check out is answered like a closed port, in that form only.
-  oracle_ = Oracle();
+  restart();
   passive_open();
   feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
   feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
@@ -361,7 +366,7 @@ TEST_F(OracleTest, AReturnedCookieOpensANewConnectionAfterTheTargetsReset) {
 // after such a return: before it, the same segment is judged against the connection followed.
 TEST_F(OracleTest, AConnectionThatMayHaveDiedIsFollowedAfreshAfterItsCookieReturns) {
   for (const bool returned : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     passive_open();
     feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data(text(100, 'a')));
     app_writes(text(10, 'w'));
@@ -387,13 +392,15 @@ TEST_F(OracleTest, AConnectionThatMayHaveDiedIsFollowedAfreshAfterItsCookieRetur
 // died, the same segment is a retransmission with other bytes.
 TEST_F(OracleTest, OtherBytesAtTheIsnAfterTheCookieReturnsComeFromANewConnection) {
   for (const bool died : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     passive_open();
     app_writes(text(759, 'a'));
     feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(759, 'a')));
-    at_ms(1'000);
-    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(759, 'a')));
-    at_ms(died ? 3'240 : 1'100);
+    if (died) {
+      at_ms(1'000);
+      feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(759, 'a')));
+    }
+    at_ms(died ? 3'240 : 150);
     feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(44, 'p')));
     app_writes(text(81, 'b'));
     feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 45).data(text(81, 'b')));
@@ -405,6 +412,61 @@ TEST_F(OracleTest, OtherBytesAtTheIsnAfterTheCookieReturnsComeFromANewConnection
   }
 }
 
+// As above, but the new connection first answers an unacceptable ACK of the peer's, at its
+// ISN + 1 and acknowledging the byte that returned the cookie, which the old connection may have
+// taken too: that ACK shows neither connection, and the new one's data after it is still no
+// retransmission of the old one's (found by session_fuzzer: retransmission-same-bytes).
+TEST_F(OracleTest, OtherBytesAtTheIsnAfterAnAckThatShowsNeitherConnection) {
+  for (const bool died : {true, false}) {
+    restart();
+    passive_open();
+    app_writes(text(198, 'a'));
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(198, 'a')));
+    if (died) {
+      at_ms(1'000);
+      feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(198, 'a')));
+    }
+    at_ms(died ? 3'240 : 150);
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(7).data("p"));
+    feed(in(f::kAck, kPeerIss - 3).ack(kTargetIss + 2));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 2));
+    app_writes(text(7, 'b'));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 2).data(text(7, 'b')));
+    if (died) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), Contains(inv::kRetransmissionSameBytes)) << dump();
+    }
+  }
+}
+
+// A listener answers a SYN without timestamps with a SYN cookie (its queue is full), then the
+// same SYN again with timestamps from SYN-RECEIVED (the queue has room again); a SYN in its
+// window sends that one back to LISTEN (RFC 9293 3.10.7.4), and the first cookie's ACK opens a
+// connection without timestamps (RFC 4987 3.6), whose first word, much later, is a keep-alive
+// probe at SND.NXT - 1, its ISN (RFC 9293 3.8.4). The oracle follows that connection, not the
+// one with timestamps (found by session_fuzzer: options-well-formed). Before the cookie
+// returns, the same probe is judged against the connection followed.
+TEST_F(OracleTest, AKeepAliveProbeFromAReturnedCookiesConnectionIsThatConnections) {
+  for (const bool returned : {true, false}) {
+    restart();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    at_ms(3'000);
+    feed(in(f::kSyn, kPeerIss).ts(6601, 0));
+    feed(out(f::kSyn | f::kAck, kTargetIss + 700'000).ack(kPeerIss + 1).ts(9, 6601));
+    feed(in(f::kSyn | f::kAck, kPeerIss + 2).ack(kTargetIss + 1).win(1).opt(OptWindowScale{3}));
+    if (returned) feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+    at_ms(86'000);
+    feed(out(f::kAck, kTargetIss).ack(kPeerIss + 1));
+    if (returned) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), Contains(inv::kOptionsWellFormed)) << dump();
+    }
+  }
+}
+
 // As above, but the peer's first ACK carried data, and the cookie returns with a part of it: the
 // target's new connection acknowledges less than the old one did, so the oracle follows it. The
 // application's write after that return went to the old connection's socket or to the new
@@ -412,7 +474,7 @@ TEST_F(OracleTest, OtherBytesAtTheIsnAfterTheCookieReturnsComeFromANewConnection
 // stream-integrity). Without that write, data from the new connection was never written.
 TEST_F(OracleTest, AWriteAfterTheCookieReturnsMayBeTheNewConnections) {
   for (const bool written : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn, kPeerIss));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
     feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(603, 'p')));
@@ -440,7 +502,7 @@ TEST_F(OracleTest, AWriteAfterTheCookieReturnsMayBeTheNewConnections) {
 // stream-integrity). Without the second SYN the read is judged: the wrong bytes are flagged.
 TEST_F(OracleTest, AReadIsNotJudgedWhereTheConnectionIsLost) {
   for (const bool second_syn : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn | f::kUrg, kPeerIss).data("a"));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
     if (second_syn) {
@@ -466,7 +528,7 @@ TEST_F(OracleTest, AReadIsNotJudgedWhereTheConnectionIsLost) {
 // answers no SYN the peer sent lately is still judged against the connection followed.
 TEST_F(OracleTest, ASynAckWithTheOldIsnAfterTheTargetSpokePastItsSynIsANewConnection) {
   for (const bool answers_latest : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn | f::kUrg, kPeerIss).data("a"));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
     feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(1000, 'd')));
@@ -491,7 +553,7 @@ TEST_F(OracleTest, ASynAckWithTheOldIsnAfterTheTargetSpokePastItsSynIsANewConnec
 // neither SYN offered SACK, they are flagged.
 TEST_F(OracleTest, TheKeptSynsOptionsCountForAConnectionFollowedAfresh) {
   for (const bool first_offers_sack : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     std::vector<TcpOption> first = {OptMss{1460}};
     if (first_offers_sack) first.emplace_back(OptSackPermitted{});
     feed(in(f::kSyn, kPeerIss).opts(first));
@@ -525,7 +587,7 @@ TEST_F(OracleTest, TheKeptSynsOptionsCountForAConnectionFollowedAfresh) {
 // nothing-after-fin). Without the returned cookie, they are data after the FIN.
 TEST_F(OracleTest, DataWhereAKeepAliveProbeWouldBeComesFromAReopenedCookieConnection) {
   for (const bool returned : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     open_to_fin_wait_2();
     at_ms(60'000);
     if (returned) feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
@@ -545,7 +607,7 @@ TEST_F(OracleTest, DataWhereAKeepAliveProbeWouldBeComesFromAReopenedCookieConnec
 // cookie returned it comes from a fresh connection (found by session_fuzzer: nothing-after-fin).
 TEST_F(OracleTest, DataAtTheFinAfterAReturnedCookieComesFromAReopenedConnection) {
   for (const bool returned : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     open_to_fin_wait_2(/*syn_data=*/true);  // the SYN's data not taken
     at_ms(60'000);
     if (returned) feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
@@ -566,7 +628,7 @@ TEST_F(OracleTest, DataAtTheFinAfterAReturnedCookieComesFromAReopenedConnection)
 // nothing-after-fin).
 TEST_F(OracleTest, ACookieReturnedAfterABareFinMayReopenTheConnection) {
   for (const bool returned : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     open_to_fin_wait_2(/*syn_data=*/true);  // the SYN's data not taken
     at_ms(78'000);
     if (returned) feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
@@ -590,7 +652,7 @@ TEST_F(OracleTest, ACookieReturnedAfterABareFinMayReopenTheConnection) {
 // followed, whose SND.NXT is past its FIN.
 TEST_F(OracleTest, AChallengeAckFromAReopenedCookieConnectionIsNotTakenForAProbe) {
   for (const bool returned : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     open_to_fin_wait_2();
     at_ms(60'000);
     feed(in(f::kAck | f::kPsh, kPeerIss + 1)
@@ -615,7 +677,7 @@ TEST_F(OracleTest, AChallengeAckFromAReopenedCookieConnectionIsNotTakenForAProbe
 // owed a challenge ACK (RFC 5961 4.2).
 TEST_F(OracleTest, DataFromTheTargetShowsTheAckOfItsSynWasTaken) {
   for (const bool outstanding : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn, kPeerIss).data("u"));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // the SYN's byte not taken
     feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data(text(1000, 'a')));
@@ -640,7 +702,7 @@ TEST_F(OracleTest, DataFromTheTargetShowsTheAckOfItsSynWasTaken) {
 // session_fuzzer: stream-integrity).
 TEST_F(OracleTest, WritesAfterASynAnsweredWithAChallengeAckAreNotTheNextConnections) {
   for (const bool right_bytes : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     passive_open();
     synchronize();
     feed(in(f::kAck | f::kPsh, kPeerIss + 2).ack(kTargetIss + 1).data("abc"));
@@ -687,7 +749,7 @@ TEST_F(OracleTest, ARstPawsMayDropIsOnlyPerhapsTaken) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 
   for (const bool old_tsval : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn, kPeerIss).ts(100, 0));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).ts(7, 100));
     feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).ts(110, 7));
@@ -730,7 +792,7 @@ TEST_F(OracleTest, ARstToTimeWaitOnlyPerhapsEndsIt) {
 
   // Simultaneous close: the target's FIN is not acknowledged, so it is in CLOSING, which a RST
   // ends: a RST that answers the peer afterwards must have a closed port's form.
-  oracle_ = Oracle();
+  restart();
   feed(in(f::kSyn, kPeerIss));
   feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
   feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
@@ -752,7 +814,7 @@ TEST_F(OracleTest, ARstToTimeWaitOnlyPerhapsEndsIt) {
 TEST_F(OracleTest, AReturnedCookiesWindowIsTheOneInForce) {
   for (const bool wide : {true, false}) {
     const std::uint16_t window = wide ? 65535 : 1500;
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn, kPeerIss));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
     feed(in(f::kSyn, kPeerIss).data(text(100, 's')));  // the same ISN: another cookie
@@ -771,7 +833,7 @@ TEST_F(OracleTest, AReturnedCookiesWindowIsTheOneInForce) {
   }
   // A later ACK of that SYN-ACK beyond a hole passes the SND.WL1/WL2 test and may widen the
   // window the returning ACK set (found by session_fuzzer: send-within-window).
-  oracle_ = Oracle();
+  restart();
   feed(in(f::kSyn, kPeerIss));
   feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
   feed(in(f::kSyn, kPeerIss));
@@ -794,7 +856,7 @@ TEST_F(OracleTest, AReturnedCookiesWindowIsTheOneInForce) {
 // session_fuzzer: options-well-formed). Timestamps from that connection are still flagged.
 TEST_F(OracleTest, RetransmittedSynAcksDoNotPushOutOtherHandshakes) {
   for (const bool with_ts : {false, true}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn, kPeerIss));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // a cookie
     feed(in(f::kSyn, kPeerIss).ts(20432, 0));
@@ -821,7 +883,7 @@ TEST_F(OracleTest, RetransmittedSynAcksDoNotPushOutOtherHandshakes) {
 // from its ISN (found by session_fuzzer: rst-reply-form). Any other RST is judged as before.
 TEST_F(OracleTest, ASynAnsweredLikeAClosedPortLeavesTheCookieToOpenAConnection) {
   for (const bool from_isn : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn, kPeerIss));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));  // a cookie
     feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("ab"));
@@ -903,7 +965,7 @@ TEST_F(OracleTest, ASegmentBeyondAnyWindowSetsNoSndWl1) {
 // send-within-window).
 TEST_F(OracleTest, ASegmentAtTheRightEdgeMaySetSndWl1) {
   for (const bool at_edge : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn, kPeerIss));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
     const std::uint32_t edge = kPeerIss + 1 + 65535;
@@ -961,7 +1023,7 @@ TEST_F(OracleTest, ACookieOfAnEarlierHandshakeWithAnotherIsnLosesTheTuple) {
 // window from a segment with a newer TSval is.
 TEST_F(OracleTest, AWindowOnASegmentPawsMayDropIsNotCertain) {
   for (const bool older : {true, false}) {
-    oracle_ = Oracle();
+    restart();
     feed(in(f::kSyn, kPeerIss).ts(100, 0));
     feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).ts(7, 100));
     feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).ts(110, 7));
@@ -1058,8 +1120,7 @@ TEST_F(OracleTest, ASynAckWithANewIsnAnsweringAReusedIsnIsANewConnection) {
 // nothing written, the connection cannot have died, and the SYN-ACK breaks RFC 5961 4.2.
 TEST_F(OracleTest, ZeroWindowProbesMayEndTheConnectionSilently) {
   for (const bool wrote : {true, false}) {
-    oracle_ = Oracle();
-    at_ms(0);
+    restart();
     passive_open({}, {}, 0);  // the peer's window is zero
     synchronize();            // the target ACKs data: it holds the connection
     if (wrote) app_writes("held back");
@@ -1124,7 +1185,7 @@ TEST_F(OracleTest, ASynReusingTheIsnWithOtherOptionsIsJudgedByItsOwnOptions) {
 // session_fuzzer). Once the target has spoken past its SYN-ACK, the same RST is a teardown.
 TEST_F(OracleTest, ARstToAnUnacceptableAckFromAListenerThatNeverSpokeKeepsTheConnection) {
   for (const bool spoke : {false, true}) {
-    oracle_ = Oracle();
+    restart();
     passive_open();
     if (spoke) synchronize();  // the target ACKs data: it holds the connection
     feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1000));  // beyond SND.NXT
@@ -1250,7 +1311,7 @@ TEST_F(OracleTest, AnAbortCarryingOnFromTheTargetsLastSegmentIsATeardown) {
   feed(out(f::kRst, kTargetIss + 1));                              // answers that ACK
   feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // answers nothing...
   EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
-  oracle_ = Oracle();
+  restart();
   passive_open();
   feed(out(f::kAck, kTargetIss).ack(kPeerIss + 1));  // a keep-alive probe
   feed(in(f::kRst, kPeerIss + 1));
@@ -1856,7 +1917,7 @@ TEST_F(OracleTest, ChallengeAckFlagsASynInReply) {
 // (cookies) a new one: no challenge ACK is owed (found by session_fuzzer, backlog 1).
 TEST_F(OracleTest, ChallengeAckNotOwedByAListenerThatNeverSpokePastItsSynAck) {
   for (const bool new_isn : {false, true}) {
-    oracle_ = Oracle();
+    restart();
     passive_open();
     feed(in(f::kSyn, kPeerIss));
     feed(out(f::kSyn | f::kAck, new_isn ? kTargetIss + 99999 : kTargetIss).ack(kPeerIss + 1));
