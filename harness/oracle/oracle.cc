@@ -1321,8 +1321,15 @@ struct Oracle::Impl {
     if ((cookie != nullptr || own_cookie_ack) && (c == nullptr || !c->lost)) {
       // (Where the oracle lost track, the target may hold a connection here, which takes the
       // ACK instead of its listener.)
+      // (Nor does the target hold one for a SYN it has not answered, with the ISN the cookie
+      // was made for: a listener whose accept queue is full drops it, and the cookie's ACK
+      // opens the connection once the queue has room. Found by session_fuzzer: rst-reply-form,
+      // the listener's close aborting that connection.)
+      const bool unanswered_resent_syn = c != nullptr && c->end == End::kLive &&
+                                         !c->target_syn.seen && cookie != nullptr &&
+                                         c->peer_syn.seen && cookie->syn.tcp.seq == c->peer_syn.iss;
       if (c == nullptr || c->end == End::kGone || c->end == End::kResetByTarget ||
-          c->end == End::kResetMaybeCookie) {
+          c->end == End::kResetMaybeCookie || unanswered_resent_syn) {
         if (cookie != nullptr) {
           c = follow_cookie_connection(s, tu, *cookie);
           if (c == nullptr) return;

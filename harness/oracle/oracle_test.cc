@@ -361,6 +361,30 @@ TEST_F(OracleTest, AReturnedCookieOpensANewConnectionAfterTheTargetsReset) {
   EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << dump();
 }
 
+// A listener whose accept queue is full answers the ACK of its SYN cookie like a closed port
+// (tcp_abort_on_overflow); once the queue has room, the same ACK again opens the connection
+// (RFC 4987 3.6) without a word, and closing the listener aborts it from SND.NXT = ISS + 1,
+// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> (RFC 9293 3.10.4; found by session_fuzzer:
+// rst-reply-form). Without that second ACK the target holds nothing to abort, and the same RST
+// answers no segment.
+TEST_F(OracleTest, AnAbortOfTheConnectionASecondReturnOfTheCookieOpened) {
+  for (const bool returned_again : {true, false}) {
+    restart();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+    feed(out(f::kRst, kTargetIss + 1).win(0));  // the queue is full
+    feed(in(f::kSyn, kPeerIss));                // dropped: the queue is still full
+    if (returned_again) feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+    feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+    if (returned_again) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), Contains(inv::kRstReplyForm)) << dump();
+    }
+  }
+}
+
 // A connection with data outstanding may die silently (its retransmissions run out); a later
 // return of the cookie may open a new one, whose segments then start again from the ISNs. Only
 // after such a return: before it, the same segment is judged against the connection followed.
