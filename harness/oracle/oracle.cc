@@ -93,6 +93,50 @@ constexpr std::size_t kMaxRtxEntries = 4096;
 
 std::string num(Seq s) { return std::to_string(s.raw()); }
 
+// The latest `Max` packets, oldest first, in slots that are reused: a packet is copied into a
+// slot whose buffers (payload, options) already have room, so that once warm, following a
+// session allocates nothing here (the oracle keeps every segment to the target until the
+// target speaks; copies into fresh packets were a sixth of session_fuzzer's allocations, each
+// of them costly under ASan).
+template <std::size_t Max>
+class RecentPackets {
+ public:
+  using const_iterator = std::vector<TcpPacket>::const_iterator;
+  using const_reverse_iterator = std::reverse_iterator<const_iterator>;
+
+  void push_back(const TcpPacket& p) {
+    if (size_ == Max) {  // the oldest slot becomes the newest
+      std::rotate(slots_.begin(), slots_.begin() + 1, slots_.end());
+      --size_;
+    }
+    if (size_ < slots_.size()) {
+      slots_[size_] = p;
+    } else {
+      slots_.push_back(p);
+    }
+    ++size_;
+  }
+  // Drops the packets before `end` (oldest first), keeping their slots.
+  void erase_before(const_iterator end) {
+    const auto dropped = end - begin();
+    std::rotate(slots_.begin(), slots_.begin() + dropped, slots_.begin() + end_offset());
+    size_ -= static_cast<std::size_t>(dropped);
+  }
+  void clear() { size_ = 0; }
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  const TcpPacket& back() const { return slots_[size_ - 1]; }
+  const_iterator begin() const { return slots_.begin(); }
+  const_iterator end() const { return slots_.begin() + end_offset(); }
+  const_reverse_iterator rbegin() const { return const_reverse_iterator(end()); }
+  const_reverse_iterator rend() const { return const_reverse_iterator(begin()); }
+
+ private:
+  std::ptrdiff_t end_offset() const { return static_cast<std::ptrdiff_t>(size_); }
+  std::vector<TcpPacket> slots_;  // [0, size_) in use; the rest keep their buffers
+  std::size_t size_ = 0;
+};
+
 std::string hex_byte(std::uint8_t b) {
   std::array<char, 8> buf{};
   std::snprintf(buf.data(), buf.size(), "0x%02x", b);
@@ -382,7 +426,7 @@ struct TupleState {
   std::optional<Word> last_target_word;
   // Segments sent to the target since its last segment on this tuple, oldest first: what a RST
   // from it may be answering.
-  std::vector<TcpPacket> unanswered;  // at most kMaxUnanswered
+  RecentPackets<kMaxUnanswered> unanswered;
   bool seen_to_target = false;
   std::optional<TcpPacket> last_peer_syn;  // the latest SYN without ACK sent to the target
   ByteFifo pending_written;                // written before any incarnation existed
@@ -1134,7 +1178,7 @@ struct Oracle::Impl {
         continue;
       }
       if (answers(rst, *it)) {
-        tu.unanswered.erase(tu.unanswered.begin(), it.base());
+        tu.unanswered.erase_before(it.base());
         return true;
       }
     }
@@ -1150,7 +1194,7 @@ struct Oracle::Impl {
       if (!it->tcp.has(f::kAck) || !c.peer_syn.seen || it->tcp.seq == c.peer_syn.iss + 1) {
         return false;
       }
-      tu.unanswered.erase(tu.unanswered.begin(), it.base());
+      tu.unanswered.erase_before(it.base());
       return true;
     }
     return false;
@@ -1286,7 +1330,6 @@ struct Oracle::Impl {
     TupleState& tu = tuple(s.key);
     tu.seen_to_target = true;
     tu.unanswered.push_back(s.p);
-    if (tu.unanswered.size() > kMaxUnanswered) tu.unanswered.erase(tu.unanswered.begin());
 
     Conn* c = tu.conn.get();
     const bool syn = h.has(f::kSyn) && !h.has(f::kRst);

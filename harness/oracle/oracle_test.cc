@@ -1736,6 +1736,23 @@ TEST_F(OracleTest, RstReplyFormToAnAckWithNoConnectionAndLateAnswers) {
   EXPECT_THAT(names(), IsEmpty()) << dump();
 }
 
+// A RST may answer any of the last eight segments sent with no connection (a target may answer
+// a burst late), and consumes it and those before it; an older one is forgotten, so a RST
+// answering it is judged against the newest.
+TEST_F(OracleTest, RstReplyFormRemembersTheLastEightSegments) {
+  for (const std::uint32_t answered : {2U, 8U, 9U, 1U}) {
+    restart();
+    for (std::uint32_t i = 1; i <= 9; ++i) feed(in(f::kAck, kPeerIss).ack(700 + i));
+    feed(out(f::kRst, 700 + answered));
+    if (answered == 9) feed(out(f::kRst, 700 + 8));  // consumed with the 9th
+    if (answered >= 2 && answered <= 8) {
+      EXPECT_THAT(names(), IsEmpty()) << answered << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << answered << dump();
+    }
+  }
+}
+
 TEST_F(OracleTest, RstReplyFormFlagsAWrongSeq) {
   feed(in(f::kAck, kPeerIss).ack(777));
   feed(out(f::kRst, 778));

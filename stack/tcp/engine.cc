@@ -194,7 +194,7 @@ void Engine::input(std::span<const std::uint8_t> ip_packet, Instant now) {
     icmp_input(ip);
     return;
   }
-  Segment seg;
+  Segment& seg = rx_segment_;  // (input is never re-entered: what the stack sends is queued)
   switch (parse_segment(ip, seg)) {
     case ParseStatus::kOk:
       break;

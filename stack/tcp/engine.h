@@ -212,6 +212,10 @@ class Engine {
   std::optional<Instant> next_deadline() const;
   std::vector<Packet> take_output() { return std::exchange(output_, {}); }
   void take_output(std::vector<Packet>& out) {
+    for (Packet& p : out) {
+      if (spare_packets_.size() == kMaxSparePackets) break;
+      spare_packets_.push_back(std::move(p));
+    }
     out.clear();
     out.swap(output_);
   }
@@ -389,6 +393,15 @@ class Engine {
   int challenge_acks_in_period_ = 0;
 
   std::vector<Packet> output_;
+  // The segment input() parses into, kept so that its payload buffer is reused.
+  Segment rx_segment_;
+  // Packets handed back through take_output(out), whose buffers the next packets sent reuse
+  // (emit_packet): a caller that drains after every input makes the stack allocate nothing
+  // per packet once warm.
+  static constexpr std::size_t kMaxSparePackets = 16;
+  std::vector<Packet> spare_packets_;
+  // Appends `s` (with `payload`) to output_ as an IPv4 packet, in a spare buffer if there is one.
+  void emit_packet(const Segment& s, std::span<const std::uint8_t> payload);
   StackCounters counters_;
   InvariantHandler invariant_handler_;
 };

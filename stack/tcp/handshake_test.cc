@@ -351,6 +351,54 @@ TEST_F(StackTest, TakeOutputIntoAListReplacesWhatItHeld) {
   EXPECT_TRUE(out.empty());
 }
 
+// A caller that drains into one list hands the stack its packets back, and the stack builds
+// later packets in their buffers (Engine::emit_packet): those packets are the same bytes as
+// fresh ones, whatever sizes the buffers had (a SYN, an ACK, 1000 bytes in two segments, then a
+// RST to a closed port and a 10-byte segment in buffers that held larger packets).
+TEST_F(StackTest, PacketsBuiltInReusedBuffersAreTheSameAsFreshOnes) {
+  auto run = [&](bool reuse) {
+    make_stack();
+    std::vector<Packet> all;
+    std::vector<Packet> out;
+    auto drain = [&] {
+      if (reuse) {
+        stack->take_output(out);
+        all.insert(all.end(), out.begin(), out.end());
+      } else {
+        for (Packet& p : stack->take_output()) all.push_back(std::move(p));
+      }
+    };
+    const SocketId s = stack->socket().value();
+    stack->connect(s, Endpoint{kRemoteAddr, kRemotePort});
+    drain();
+    Segment syn;
+    EXPECT_EQ(parse_segment(all.back(), syn), ParseStatus::kOk);
+    const std::uint32_t iss = syn.seq.value();
+    Segment synack = seg(tcp_flag::kSyn | tcp_flag::kAck, kRemoteIss, iss + 1);
+    synack.src_port = syn.dst_port;
+    synack.dst_port = syn.src_port;
+    send(synack);
+    drain();
+    EXPECT_TRUE(stack->write(s, bytes(std::string(1000, 'a'))).ok());
+    drain();
+    Segment stray = seg(tcp_flag::kAck, 5, 7);
+    stray.dst_port = 9;  // a closed port
+    send(stray);
+    drain();
+    now += std::chrono::milliseconds(1);
+    Segment ack = seg(tcp_flag::kAck, kRemoteIss + 1, iss + 1001);
+    ack.src_port = syn.dst_port;
+    ack.dst_port = syn.src_port;
+    send(ack);
+    EXPECT_TRUE(stack->write(s, bytes("0123456789")).ok());
+    drain();
+    return all;
+  };
+  const std::vector<Packet> fresh = run(false);
+  ASSERT_EQ(fresh.size(), 6U);  // SYN, ACK, 536 + 464 bytes (MSS 536), RST, 10 bytes
+  EXPECT_EQ(run(true), fresh);
+}
+
 TEST_F(StackTest, TwoConnectionsGetUnrelatedIsns) {
   const SocketId a = stack->socket().value();
   const SocketId b = stack->socket().value();

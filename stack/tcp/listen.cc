@@ -75,7 +75,7 @@ void Engine::listen_segment_arrives(Socket& s, const Segment& seg) {
     // Our own MSS, as on any SYN,ACK (TCP_MAXSEG on the listener, else the stack's); the
     // peer's is what the cookie carries.
     r.options.mss = s.options.max_seg != 0 ? s.options.max_seg : config_.mss;
-    output_.push_back(emit_segment(r));
+    emit_packet(r, r.payload);
     ++counters_.packets_out;
     ++counters_.cookies_sent;
     return;

@@ -66,6 +66,16 @@ std::uint16_t Engine::advertised_window(Tcb& t) {
   return static_cast<std::uint16_t>(field);
 }
 
+void Engine::emit_packet(const Segment& s, std::span<const std::uint8_t> payload) {
+  Packet p;
+  if (!spare_packets_.empty()) {
+    p = std::move(spare_packets_.back());
+    spare_packets_.pop_back();
+  }
+  emit_segment(s, payload, p);  // (throws for a segment too long for IPv4: nothing appended)
+  output_.push_back(std::move(p));
+}
+
 void Engine::emit(Tcb& t, std::uint8_t flags, SeqNum seq, std::span<const std::uint8_t> payload,
                   bool syn_options) {
   Segment s;
@@ -109,7 +119,7 @@ void Engine::emit(Tcb& t, std::uint8_t flags, SeqNum seq, std::span<const std::u
       s.options.sack.assign(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(n));
     }
   }
-  output_.push_back(emit_segment(s, payload));
+  emit_packet(s, payload);
   ++t.segs_out;
   ++counters_.packets_out;
 }
@@ -168,7 +178,7 @@ void Engine::send_rst_for(const Segment& seg) {
     r.ack = seg.seq + seg.seg_len();
     r.flags = tcp_flag::kRst | tcp_flag::kAck;
   }
-  output_.push_back(emit_segment(r));
+  emit_packet(r, r.payload);
   ++counters_.packets_out;
   ++counters_.resets_sent;
 }

@@ -206,7 +206,14 @@ ParseStatus parse_segment(std::span<const std::uint8_t> ip_packet, Segment& out)
 }
 
 ParseStatus parse_segment(const Ipv4Packet& ip, Segment& out) {
+  // Every field reset, the payload's and the SACK blocks' buffers kept for this parse.
+  std::vector<std::uint8_t> payload_buffer = std::move(out.payload);
+  std::vector<SackBlock> sack_buffer = std::move(out.options.sack);
   out = Segment{};
+  payload_buffer.clear();
+  sack_buffer.clear();
+  out.payload = std::move(payload_buffer);
+  out.options.sack = std::move(sack_buffer);
   if (ip.protocol != ip_proto::kTcp) return ParseStatus::kNotTcp;
   // The stack does no reassembly (RFC 791 section 3.2); a fragment cannot be a whole segment.
   if (ip.fragment) return ParseStatus::kMalformed;
@@ -244,6 +251,13 @@ ParseStatus parse_segment(const Ipv4Packet& ip, Segment& out) {
 std::vector<std::uint8_t> emit_segment(const Segment& s) { return emit_segment(s, s.payload); }
 
 std::vector<std::uint8_t> emit_segment(const Segment& s, std::span<const std::uint8_t> payload) {
+  std::vector<std::uint8_t> out;
+  emit_segment(s, payload, out);
+  return out;
+}
+
+void emit_segment(const Segment& s, std::span<const std::uint8_t> payload,
+                  std::vector<std::uint8_t>& out) {
   const OptionBytes options = encode_options(s.options);
   const std::size_t tcp_header_length = kTcpMinHeader + options.size;
   const std::size_t total_length = kIpMinHeader + tcp_header_length + payload.size();
@@ -251,7 +265,7 @@ std::vector<std::uint8_t> emit_segment(const Segment& s, std::span<const std::ui
     throw std::length_error("segment of " + std::to_string(total_length) +
                             " bytes does not fit in an IPv4 packet");
   }
-  std::vector<std::uint8_t> out(total_length, 0);
+  out.assign(total_length, 0);
   const MutableBytes ip = MutableBytes(out).first(kIpMinHeader);
   const MutableBytes tcp = MutableBytes(out).subspan(kIpMinHeader);
 
@@ -281,7 +295,6 @@ std::vector<std::uint8_t> emit_segment(const Segment& s, std::span<const std::ui
   std::copy(payload.begin(), payload.end(),
             tcp.begin() + static_cast<std::ptrdiff_t>(tcp_header_length));
   set16(tcp, kTcpChecksum, tcp_checksum(s.src_addr, s.dst_addr, tcp));
-  return out;
 }
 
 }  // namespace synack::stack

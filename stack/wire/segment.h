@@ -92,5 +92,9 @@ ParseStatus parse_segment(const Ipv4Packet& ip, Segment& out);
 std::vector<std::uint8_t> emit_segment(const Segment& s);
 // The same, with the payload given apart (s.payload is ignored): no copy into the Segment.
 std::vector<std::uint8_t> emit_segment(const Segment& s, std::span<const std::uint8_t> payload);
+// The same into `out`, whose previous contents are replaced (its buffer is reused when it has
+// room).
+void emit_segment(const Segment& s, std::span<const std::uint8_t> payload,
+                  std::vector<std::uint8_t>& out);
 
 }  // namespace synack::stack
