@@ -1364,9 +1364,11 @@ struct Oracle::Impl {
       opened->returned_window = std::max(opened->returned_window.value_or(0), h.window);
       if (!opened->returned_wl1 || h.seq.gt(*opened->returned_wl1)) opened->returned_wl1 = h.seq;
     }
-    if ((cookie != nullptr || own_cookie_ack) && (c == nullptr || !c->lost)) {
+    if ((cookie != nullptr || own_cookie_ack) &&
+        (c == nullptr || !c->lost || !tu.target_holds_unfollowed)) {
       // (Where the oracle lost track, the target may hold a connection here, which takes the
-      // ACK instead of its listener.)
+      // ACK instead of its listener; not once it has torn that one down. Found by
+      // session_fuzzer: rst-reply-form, the abort of a connection the cookie's ACK opened.)
       // (Nor does the target hold one for a SYN it has not answered, with the ISN the cookie
       // was made for: a listener whose accept queue is full drops it, and the cookie's ACK
       // opens the connection once the queue has room. Found by session_fuzzer: rst-reply-form,

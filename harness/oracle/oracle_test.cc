@@ -385,6 +385,38 @@ TEST_F(OracleTest, AnAbortOfTheConnectionASecondReturnOfTheCookieOpened) {
   }
 }
 
+// Two SYNs with different ISNs get SYN cookies; the first cookie returns with data, which the
+// oracle cannot place (it followed the second SYN) so it loses the 4-tuple; the listener's close
+// aborts that connection (RFC 9293 3.10.4). A new listener then takes the same cookie again
+// (RFC 4987 3.6: a cookie is good for as long as its secret is), and closing that one aborts
+// the connection it opened. The oracle, which saw the first teardown, takes the second RST for
+// a teardown too, not a closed port's answer (found by session_fuzzer: rst-reply-form). Without
+// the first teardown it still does; without the cookie's return, the RST answers that ACK
+// wrongly.
+TEST_F(OracleTest, ACookieReturnedAfterATeardownOfALostConnectionMayOpenAnother) {
+  for (const int variant : {0, 1, 2}) {
+    restart();
+    feed(in(f::kSyn | f::kUrg, kPeerIss).data("x"));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    feed(in(f::kSyn, kPeerIss - 1).opt(OptWindowScale{7}).ts(83, 0));
+    feed(out(f::kSyn | f::kAck, kTargetIss - 9'665'747).ack(kPeerIss));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(1000, 'p')));
+    if (variant != 1) {
+      feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1001));  // the first close
+      feed(in(f::kPsh, kPeerIss + 100).data("0123456789"));
+      feed(out(f::kRst | f::kAck, 0).ack(kPeerIss + 110).win(0));  // a closed port's answer
+    }
+    at_ms(51);
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + (variant == 2 ? 2 : 1)));
+    feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1));
+    if (variant != 2) {
+      EXPECT_THAT(names(), IsEmpty()) << variant << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kRstReplyForm)) << variant << dump();
+    }
+  }
+}
+
 // A connection with data outstanding may die silently (its retransmissions run out); a later
 // return of the cookie may open a new one, whose segments then start again from the ISNs. Only
 // after such a return: before it, the same segment is judged against the connection followed.

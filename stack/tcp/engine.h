@@ -185,6 +185,9 @@ struct Listener {
   int backlog = 0;
   std::vector<Tcb*> syn_queue;    // half-open children (SYN-RECEIVED)
   std::deque<Tcb*> accept_queue;  // ESTABLISHED children not yet accepted
+  // When this listener last answered a SYN with a cookie: it checks the cookie of an ACK only
+  // within kCookieCheckWindow of that (listen.cc).
+  std::optional<Instant> last_cookie_sent;
 };
 
 struct Socket {

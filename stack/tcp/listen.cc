@@ -19,6 +19,12 @@ std::size_t queue_limit(const Listener& l) {
 // The window a cookie SYN,ACK advertises (never scaled: it offers no window scale), from the
 // listener's receive buffer as a connection spawned from the SYN would use. Completing the
 // handshake from the cookie must honour the same window.
+// A listener checks an ACK's cookie only this long after it last sent one, as Linux does
+// (TCP_SYNCOOKIE_VALID, tcp_synq_no_recent_overflow): one that has sent none lately, a new
+// listener on the port say, answers every ACK with a RST instead of opening a connection from
+// a cookie another listener sent, and an ACK with a guessed cookie cannot open one either.
+constexpr Duration kCookieCheckWindow = std::chrono::minutes(2);
+
 std::uint16_t cookie_window(const StackConfig& config, const SocketOptions& o) {
   const std::uint32_t buf = o.rcv_buf != 0 ? o.rcv_buf : config.rcv_buf;
   return static_cast<std::uint16_t>(std::min<std::uint32_t>(buf, 65535));
@@ -32,7 +38,8 @@ void Engine::listen_segment_arrives(Socket& s, const Segment& seg) {
   if (seg.has(tcp_flag::kRst)) return;
   // Second, check for an ACK: it can only complete a cookie handshake; otherwise RST.
   if (seg.has(tcp_flag::kAck)) {
-    if (config_.syncookies && !seg.has(tcp_flag::kSyn)) {
+    if (config_.syncookies && !seg.has(tcp_flag::kSyn) && l.last_cookie_sent &&
+        now_ - *l.last_cookie_sent <= kCookieCheckWindow) {
       const FourTuple tuple{seg.dst_addr, seg.dst_port, seg.src_addr, seg.src_port};
       if (check_syn_cookie(cookie_key_, tuple, (seg.seq - 1).value(), (seg.ack - 1).value(),
                            now_.count())) {
@@ -78,6 +85,7 @@ void Engine::listen_segment_arrives(Socket& s, const Segment& seg) {
     emit_packet(r, r.payload);
     ++counters_.packets_out;
     ++counters_.cookies_sent;
+    l.last_cookie_sent = now_;
     return;
   }
   spawn_from_syn(s, seg);

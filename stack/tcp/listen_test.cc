@@ -215,6 +215,39 @@ TEST_F(SynQueueFullTest, RightCookieFromAnotherPortIsRejected) {
   EXPECT_EQ(stack->connections().size(), std::size_t{kBacklog});
 }
 
+// A listener checks cookies only within two minutes of sending one (Linux's
+// tcp_synq_no_recent_overflow): a new listener on the port answers the ACK of a cookie the
+// closed one sent with <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.2), and opens nothing.
+TEST_F(SynQueueFullTest, AListenerThatSentNoCookieLatelyChecksNone) {
+  const std::uint32_t cookie = cookie_synack().seq.value();
+  ASSERT_TRUE(stack->close(listener).ok());
+  (void)sent();
+  listen_on_port(kBacklog);
+  send(cookie_ack(cookie));
+  const Segment rst = sent_one();
+  EXPECT_EQ(rst.flags, f::kRst);
+  EXPECT_EQ(rst.seq.value(), cookie + 1);
+  EXPECT_EQ(stack->counters().cookies_valid, 0U);
+  EXPECT_EQ(stack->listen_queues(listener)->accept_queue, 0U);
+  EXPECT_TRUE(stack->connections().empty());
+}
+
+// Two minutes after it last sent one, a listener checks no cookie: the ACK of a cookie it sent
+// at 0 s gets a RST at 121 s, though the cookie's own age (the previous 64-second period, see
+// CookieFromThePreviousPeriodIsAccepted) would still pass.
+TEST_F(SynQueueFullTest, ACookieIsCheckedOnlyForTwoMinutesAfterTheLastOneSent) {
+  const std::uint32_t cookie = cookie_synack().seq.value();
+  run_until(*stack, now, Instant{121s});
+  sent();  // the half-open connections' SYN,ACK retransmissions, then their end at 63 s
+  send(cookie_ack(cookie));
+  const Segment rst = sent_one();
+  EXPECT_EQ(rst.flags, f::kRst);
+  EXPECT_EQ(rst.seq.value(), cookie + 1);
+  EXPECT_EQ(stack->counters().cookies_valid, 0U);
+  EXPECT_EQ(stack->counters().cookies_invalid, 0U);  // not checked
+  EXPECT_EQ(stack->accept(listener).error(), EAGAIN);
+}
+
 TEST_F(SynQueueFullTest, CookieMssBoundsTheConnectionsSendMss) {
   // RFC 4987 3.6: the cookie keeps the largest table MSS not above the peer's (RFC 9293 3.7.1,
   // MUST-16: never send more than the peer's MSS); below the table, 536.
@@ -236,7 +269,13 @@ TEST_F(SynQueueFullTest, CookieFromThePreviousPeriodIsAccepted) {
 
 TEST_F(SynQueueFullTest, CookieOlderThanTwoPeriodsIsRejected) {
   const std::uint32_t cookie = cookie_synack().seq.value();
-  run_until(*stack, now, Instant{130s});  // two 64-second periods later
+  run_until(*stack, now, Instant{125s});
+  sent();
+  // The SYN queue full again, and a cookie sent: the listener checks cookies for two minutes.
+  for (int i = 1; i <= kBacklog; ++i) send(syn_from(static_cast<std::uint16_t>(kRemotePort + i)));
+  sent();
+  cookie_synack(1460, kRemotePort + 60);
+  run_until(*stack, now, Instant{130s});  // two 64-second periods after the first cookie
   sent();
   send(cookie_ack(cookie));
   const Segment rst = sent_one();
@@ -244,7 +283,8 @@ TEST_F(SynQueueFullTest, CookieOlderThanTwoPeriodsIsRejected) {
   EXPECT_EQ(rst.seq.value(), cookie + 1);
   EXPECT_EQ(stack->counters().cookies_invalid, 1U);
   EXPECT_EQ(stack->accept(listener).error(), EAGAIN);
-  EXPECT_TRUE(stack->connections().empty());  // the half-open ones timed out at 63 s
+  // (The first half-open connections timed out at 63 s; the second lot is still there.)
+  EXPECT_EQ(stack->connections().size(), std::size_t{kBacklog});
 }
 
 TEST_F(SynReceivedTest, HalfOpenConnectionIsGoneWhenOneAdvancePassesItsLifetime) {
