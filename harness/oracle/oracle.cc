@@ -885,19 +885,22 @@ struct Oracle::Impl {
   }
 
   // Whether a target segment's data differs from what `c` first sent at the same positions
-  // (those not yet acknowledged and forgotten: the comparison starts at the oldest byte the
-  // record still holds, as an ACK the oracle could not rule out may have made it forget the
-  // segment's first bytes; found by session_fuzzer: retransmission-same-bytes).
+  // (those not yet acknowledged and forgotten: an ACK the oracle could not rule out may have made
+  // it forget the segment's first bytes; found by session_fuzzer: retransmission-same-bytes), or
+  // beyond what it sent, from what the application wrote there, which `c` would send (found by
+  // session_fuzzer: stream-integrity, a zero window holding back what was written).
   static bool differs_from_sent(const Seg& s, const Conn& c) {
     const std::int64_t offset = c.target_line.pos(s.h().seq) - 1;
-    const std::int64_t from = std::max(offset, c.sent.floor());
-    if (from - offset >= static_cast<std::int64_t>(s.p.payload.size())) return false;
-    const auto payload =
-        std::span<const std::uint8_t>(s.p.payload).subspan(static_cast<std::size_t>(from - offset));
-    const std::span<const std::uint8_t> recorded = c.sent.run_at(from);
-    const std::size_t n = std::min(recorded.size(), payload.size());
-    return !std::equal(recorded.begin(), recorded.begin() + static_cast<std::ptrdiff_t>(n),
-                       payload.begin());
+    for (std::size_t i = 0; i < s.p.payload.size(); ++i) {
+      const std::int64_t at = offset + static_cast<std::int64_t>(i);
+      std::optional<std::uint8_t> expected = c.sent.at(at);
+      if (!expected && at >= c.written_base &&
+          at - c.written_base < static_cast<std::int64_t>(c.written.size())) {
+        expected = c.written[static_cast<std::size_t>(at - c.written_base)];
+      }
+      if (expected && *expected != s.p.payload[i]) return true;
+    }
+    return false;
   }
 
   // Whether the application wrote bytes that `c`, having sent data, has not sent: once a new
