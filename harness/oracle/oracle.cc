@@ -1348,7 +1348,11 @@ struct Oracle::Impl {
       c->peer_sent_cookie_ack = true;
       // (A target that sent its FIN may have died whether or not the ACK of its SYN was taken:
       // a CLOSE in SYN-RECEIVED sends the FIN too, RFC 9293 3.10.4, and it times out as well.)
-      if (c->end == End::kLive && c->target_past_syn && (c->synchronized() || c->target_fin) &&
+      // (Nor need the ACK of its SYN be certain where the target acknowledged the peer's data,
+      // which SYN-RECEIVED cannot: found by session_fuzzer, stream-integrity, the peer's SYN
+      // carrying data the SYN-ACK did not take.)
+      if (c->end == End::kLive && c->target_past_syn &&
+          (c->synchronized() || c->target_fin || c->target_past_syn_received) &&
           c->may_have_died() && s.time_us - c->target_advanced_us >= kMinSilentDeathUs) {
         c->maybe_reopened = true;
       }
