@@ -566,7 +566,16 @@ struct Oracle::Impl {
       // oracle cannot tell which ACK of its SYN it took (the peer's SYN carried data: found by
       // session_fuzzer, ack-monotonic). (A FIN alone is no proof: CLOSE in SYN-RECEIVED sends
       // one, RFC 9293 3.10.4, and the SYN-ACK is still retransmitted.)
+      // Nor does one carrying an option that only the latest SYN offered (found by
+      // session_fuzzer: options-well-formed, a new listener answering a SYN with the ISN of the
+      // connection followed, in the same clock tick, with that SYN's timestamps).
+      const bool latest_syns_options = answers_latest_syn && c->peer_syn.seen &&
+                                       ((has_kind(h, kind::kTimestamps) && !c->peer_syn.ts &&
+                                         has_kind(tu.last_peer_syn->tcp, kind::kTimestamps)) ||
+                                        (has_kind(h, kind::kWindowScale) && !c->peer_syn.ws &&
+                                         has_kind(tu.last_peer_syn->tcp, kind::kWindowScale)));
       if ((new_isn && (c->synchronized() || answers_latest_syn)) || other_peer_isn ||
+          latest_syns_options ||
           (answers_latest_syn && c->target_past_syn &&
            (c->synchronized() || c->target_past_syn_received))) {
         c = &answer_as_new_connection(s, tu, *c);
@@ -675,8 +684,15 @@ struct Oracle::Impl {
     // of the peer's data (a bare ACK with ACK = IRS + 1 also answers unacceptable segments in
     // SYN-RECEIVED, RFC 9293 3.10.7.4).
     const bool acks_peer_data = h.has(f::kAck) && c->peer_syn.seen && h.ack.gt(c->peer_syn.iss + 1);
-    if (!syn && (!s.p.payload.empty() || acks_peer_data)) c->target_past_syn_received = true;
-    if (!syn && (!s.p.payload.empty() || h.has(f::kFin) || acks_peer_data)) {
+    // So does a probe at SND.UNA - 1 = ISS (zero-window or keep-alive, RFC 9293 3.8.6.1,
+    // 3.8.4): SYN-RECEIVED's ACKs are at SND.NXT = ISS + 1 (found by session_fuzzer:
+    // stream-integrity, a connection that only ever probed a zero window, then died).
+    const bool probe_at_iss = !syn && h.has(f::kAck) && h.seq == c->target_syn.iss &&
+                              s.p.payload.size() <= 1 && !h.has(f::kFin);
+    if (!syn && (!s.p.payload.empty() || acks_peer_data || probe_at_iss)) {
+      c->target_past_syn_received = true;
+    }
+    if (!syn && (!s.p.payload.empty() || h.has(f::kFin) || acks_peer_data || probe_at_iss)) {
       c->target_past_syn = true;
     }
     // Data shows more: SEND in SYN-SENT or SYN-RECEIVED queues it until ESTABLISHED (RFC 9293

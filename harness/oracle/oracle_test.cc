@@ -615,6 +615,59 @@ TEST_F(OracleTest, AConnectionWhoseSynCarriedDataMayBeReopenedToo) {
   }
 }
 
+// As above, but the cookie's first return carried no data, and the old connection's only word
+// was a zero-window probe at its ISS (SND.UNA - 1): that too shows it left SYN-RECEIVED, whose
+// ACKs are at ISS + 1, so it may have died silently and the cookie's second return opened a new
+// connection (found by session_fuzzer: stream-integrity). Without the probe the oracle cannot
+// tell, and the new bytes are judged against the write.
+TEST_F(OracleTest, AZeroWindowProbeShowsTheConnectionLeftSynReceived) {
+  for (const bool probed : {true, false}) {
+    restart();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(0));
+    app_writes(text(759, 'a'));
+    at_ms(1'000);
+    if (probed) feed(out(f::kAck, kTargetIss).ack(kPeerIss + 1));
+    at_ms(3'240);
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(1).data(text(811, 'q')));
+    app_writes(text(81, 'b'));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 812).data(text(1, 'b')));
+    if (probed) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), Contains(inv::kStreamIntegrity)) << dump();
+    }
+  }
+}
+
+// The cookie's ACK completes a handshake whose SYN had no timestamps; a SYN with the same ISN,
+// now with timestamps, is owed a challenge ACK only if the target still holds that connection
+// (it never spoke past its SYN-ACK: it may not). A SYN-ACK answering it with the same ISN (the
+// same 4-tuple in the same clock tick) may carry timestamps (found by session_fuzzer:
+// options-well-formed); one answering a SYN without them may not.
+TEST_F(OracleTest, ASynAckMayTakeTheOptionsOfASynWithTheSameIsnOnceTheTargetMayHoldNothing) {
+  for (const bool ts_again : {true, false}) {
+    restart();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1));
+    feed(in(f::kRst, kPeerIss + 1001));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1));  // a challenge ACK
+    if (ts_again) {
+      feed(in(f::kSyn, kPeerIss).ts(102, 0));
+    } else {
+      feed(in(f::kSyn, kPeerIss));
+    }
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1).ts(9, 102));
+    if (ts_again) {
+      EXPECT_THAT(names(), ::testing::Not(Contains(inv::kOptionsWellFormed))) << dump();
+    } else {
+      EXPECT_THAT(names(), Contains(inv::kOptionsWellFormed)) << dump();
+    }
+  }
+}
+
 // A SYN with a byte of data the SYN-ACK did not take, then a SYN with another ISN, which the
 // target (a listener using SYN cookies) answers too; then the first cookie returns with other
 // bytes where the first SYN's was. The oracle cannot tell which connection the target opened
