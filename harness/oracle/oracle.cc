@@ -924,14 +924,16 @@ struct Oracle::Impl {
   // tell which (found by session_fuzzer: stream-integrity, a cookie's ACK opening a connection
   // after a retransmission timeout ended the first one silently).
   // So, too, where `c` sent no data but certainly held the 4-tuple (it acknowledged the peer's
-  // data, which SYN-RECEIVED cannot): what the application wrote before went to its socket
-  // (found by session_fuzzer: stream-integrity, writes held back by a zero window).
+  // data, which SYN-RECEIVED cannot, or the peer's ACK of its SYN-ACK checked out as a cookie):
+  // what the application wrote before went to its socket (found by session_fuzzer:
+  // stream-integrity, writes held back by a zero window).
   static bool wrote_past_sent_data(const Conn& c) {
     if (!c.target_syn.seen) return false;
     const std::int64_t sent_end =
         c.target_line.pos(c.snd_max) - 1 - (c.target_fin && c.snd_max.gt(*c.target_fin) ? 1 : 0);
     const std::int64_t written_end = c.written_base + static_cast<std::int64_t>(c.written.size());
-    return (sent_end > 0 || c.target_past_syn_received) && written_end > sent_end;
+    return (sent_end > 0 || c.target_past_syn_received || c.peer_sent_cookie_ack) &&
+           written_end > sent_end;
   }
 
   // A segment that is where a fresh connection from a remembered handshake would be (SEQ = its

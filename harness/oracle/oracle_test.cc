@@ -668,6 +668,34 @@ TEST_F(OracleTest, ASynAckMayTakeTheOptionsOfASynWithTheSameIsnOnceTheTargetMayH
   }
 }
 
+// The cookie's first ACK completes the handshake; the application writes into a zero window;
+// the peer's RST (with SYN and FIN set too) ends the connection; the cookie's second return
+// then opens another with the same ISN, whose first byte is the second write's. The first write
+// went to the first connection's socket (the ACK that checked out as its cookie established
+// it), so the oracle cannot tell the writes of the two apart and judges neither (found by
+// session_fuzzer: stream-integrity). Without the RST, that byte is judged against the first.
+TEST_F(OracleTest, ACookieReturnedAfterARstOpensAConnectionWithoutTheFirstOnesWrites) {
+  for (const bool rst : {true, false}) {
+    restart();
+    feed(in(f::kSyn, kPeerIss));
+    feed(out(f::kSyn | f::kAck, kTargetIss).ack(kPeerIss + 1));
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(0));
+    app_writes(text(759, 'a'));
+    if (rst) {
+      feed(in(f::kSyn | f::kFin | f::kRst | f::kAck, kPeerIss + 1).ack(kTargetIss + 99999));
+    }
+    at_ms(3'240);
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(1).data(text(811, 'q')));
+    app_writes(text(81, 'b'));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 812).data(text(1, 'b')));
+    if (rst) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), Contains(inv::kStreamIntegrity)) << dump();
+    }
+  }
+}
+
 // A SYN with a byte of data the SYN-ACK did not take, then a SYN with another ISN, which the
 // target (a listener using SYN cookies) answers too; then the first cookie returns with other
 // bytes where the first SYN's was. The oracle cannot tell which connection the target opened
