@@ -93,8 +93,9 @@ class Stack {
   std::optional<Instant> next_deadline() const;
   // Packets the stack has sent since the last call, in order.
   std::vector<Packet> take_output();
-  // The same into `out` (cleared first), whose buffer the stack keeps for the packets to come:
-  // a caller that drains after every input allocates the list once, not once per drain.
+  // The same into `out`, whose list buffer the stack keeps for the packets to come, and whose
+  // packets it takes back (their buffers hold the next packets it sends): a caller that drains
+  // after every input allocates nothing per drain once warm.
   void take_output(std::vector<Packet>& out);
   // Number of packets waiting in take_output().
   std::size_t pending_output() const;

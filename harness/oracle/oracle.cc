@@ -646,8 +646,7 @@ struct Oracle::Impl {
       // (Or a keep-alive probe at SND.NXT - 1 = ISS, RFC 9293 3.8.4, from a connection the
       // peer's return of an earlier cookie opened: found by session_fuzzer, options-well-formed,
       // that cookie made for a SYN without timestamps.)
-      if (hs == nullptr && s.p.payload.size() <= 1 && !h.has(f::kFin) &&
-          h.seq != c->target_syn.iss) {
+      if (hs == nullptr && probe_shaped(s) && h.seq != c->target_syn.iss) {
         hs = tu.handshake_for(h.seq);
         if (hs != nullptr && hs->returned_at == 0) hs = nullptr;
       }
@@ -687,8 +686,8 @@ struct Oracle::Impl {
     // So does a probe at SND.UNA - 1 = ISS (zero-window or keep-alive, RFC 9293 3.8.6.1,
     // 3.8.4): SYN-RECEIVED's ACKs are at SND.NXT = ISS + 1 (found by session_fuzzer:
     // stream-integrity, a connection that only ever probed a zero window, then died).
-    const bool probe_at_iss = !syn && h.has(f::kAck) && h.seq == c->target_syn.iss &&
-                              s.p.payload.size() <= 1 && !h.has(f::kFin);
+    const bool probe_at_iss =
+        !syn && h.has(f::kAck) && h.seq == c->target_syn.iss && probe_shaped(s);
     if (!syn && (!s.p.payload.empty() || acks_peer_data || probe_at_iss)) {
       c->target_past_syn_received = true;
     }
@@ -882,11 +881,14 @@ struct Oracle::Impl {
     tu.target_holds_unfollowed = true;
   }
 
+  // The shape of a keep-alive probe (RFC 9293 3.8.4), as of a zero-window probe: no FIN, and no
+  // data or one garbage octet.
+  static bool probe_shaped(const Seg& s) { return s.p.payload.size() <= 1 && !s.h().has(f::kFin); }
+
   // A segment (not a SYN or RST) the connection followed cannot send: its ACK below one the
   // target sent before, data past its FIN, or its SEQ below what SND.UNA certainly is (but for a
-  // keep-alive probe at SND.UNA - 1 with nothing outstanding: no FIN, and no data or one garbage
-  // octet, RFC 9293 3.8.4; and not where a challenge ACK is owed: that reply is at SND.NXT, RFC
-  // 5961 3.2, 4.2).
+  // keep-alive probe at SND.UNA - 1 with nothing outstanding, probe_shaped; and not where a
+  // challenge ACK is owed: that reply is at SND.NXT, RFC 5961 3.2, 4.2).
   static bool contradicts(const Seg& s, const Conn& c) {
     const wire::TcpHeader& h = s.h();
     if (h.has(f::kAck) && c.last_ack && h.ack.lt(*c.last_ack)) return true;
@@ -895,7 +897,7 @@ struct Oracle::Impl {
         (h.seq + size32(s.p.payload.size())).gt(*c.target_fin)) {
       return true;
     }
-    const bool probe_shape = s.p.payload.size() <= 1 && !h.has(f::kFin) && !c.challenge;
+    const bool probe_shape = probe_shaped(s) && !c.challenge;
     return h.seq.lt(c.snd_una_sure) &&
            !(probe_shape && h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
   }

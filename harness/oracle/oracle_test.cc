@@ -114,6 +114,14 @@ class OracleTest : public ::testing::Test {
     now_us_ = 0;
   }
   void at_ms(std::int64_t ms) { now_us_ = ms * 1000; }
+  // The peer's ACK returns the cookie of the handshake (SEQ = its ISN + 1, ACK = the target's
+  // ISN + 1) with 811 bytes; the application writes 81 bytes, and the target sends the first of
+  // them at its ISN + 1, acknowledging those 811: what a connection that return opened sends.
+  void cookie_returns_and_the_target_sends_a_later_write() {
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(1).data(text(811, 'q')));
+    app_writes(text(81, 'b'));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 812).data(text(1, 'b')));
+  }
   void at_us(std::int64_t us) { now_us_ = us; }
   void app_writes(std::string_view s) { oracle_.on_app_write(kKey, bytes_of(s), now_us_); }
   void app_reads(std::string_view s) { oracle_.on_app_read(kKey, bytes_of(s), now_us_); }
@@ -604,9 +612,7 @@ TEST_F(OracleTest, AConnectionWhoseSynCarriedDataMayBeReopenedToo) {
       feed(out(f::kAck, kTargetIss).ack(kPeerIss + 604).win(64932));  // a zero-window probe
     }
     at_ms(died ? 3'240 : 100);
-    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(1).data(text(811, 'q')));
-    app_writes(text(81, 'b'));
-    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 812).data(text(1, 'b')));
+    cookie_returns_and_the_target_sends_a_later_write();
     if (died) {
       EXPECT_THAT(names(), IsEmpty()) << dump();
     } else {
@@ -630,9 +636,7 @@ TEST_F(OracleTest, AZeroWindowProbeShowsTheConnectionLeftSynReceived) {
     at_ms(1'000);
     if (probed) feed(out(f::kAck, kTargetIss).ack(kPeerIss + 1));
     at_ms(3'240);
-    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(1).data(text(811, 'q')));
-    app_writes(text(81, 'b'));
-    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 812).data(text(1, 'b')));
+    cookie_returns_and_the_target_sends_a_later_write();
     if (probed) {
       EXPECT_THAT(names(), IsEmpty()) << dump();
     } else {
@@ -685,9 +689,7 @@ TEST_F(OracleTest, ACookieReturnedAfterARstOpensAConnectionWithoutTheFirstOnesWr
       feed(in(f::kSyn | f::kFin | f::kRst | f::kAck, kPeerIss + 1).ack(kTargetIss + 99999));
     }
     at_ms(3'240);
-    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).win(1).data(text(811, 'q')));
-    app_writes(text(81, 'b'));
-    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 812).data(text(1, 'b')));
+    cookie_returns_and_the_target_sends_a_later_write();
     if (rst) {
       EXPECT_THAT(names(), IsEmpty()) << dump();
     } else {

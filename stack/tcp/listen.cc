@@ -16,15 +16,15 @@ std::size_t queue_limit(const Listener& l) {
   return static_cast<std::size_t>(std::max(1, l.backlog));
 }
 
-// The window a cookie SYN,ACK advertises (never scaled: it offers no window scale), from the
-// listener's receive buffer as a connection spawned from the SYN would use. Completing the
-// handshake from the cookie must honour the same window.
 // A listener checks an ACK's cookie only this long after it last sent one, as Linux does
 // (TCP_SYNCOOKIE_VALID, tcp_synq_no_recent_overflow): one that has sent none lately, a new
 // listener on the port say, answers every ACK with a RST instead of opening a connection from
 // a cookie another listener sent, and an ACK with a guessed cookie cannot open one either.
 constexpr Duration kCookieCheckWindow = std::chrono::minutes(2);
 
+// The window a cookie SYN,ACK advertises (never scaled: it offers no window scale), from the
+// listener's receive buffer as a connection spawned from the SYN would use. Completing the
+// handshake from the cookie must honour the same window.
 std::uint16_t cookie_window(const StackConfig& config, const SocketOptions& o) {
   const std::uint32_t buf = o.rcv_buf != 0 ? o.rcv_buf : config.rcv_buf;
   return static_cast<std::uint16_t>(std::min<std::uint32_t>(buf, 65535));
