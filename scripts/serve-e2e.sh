@@ -12,7 +12,7 @@
 # inside the namespace, and removes everything by exact name on exit, failure or signal.
 #
 # Real time: cases longer than MAX_CASE_SECONDS (default 200) are SKIPPED (synack run
-# --max-case-seconds); none of the 213 is. They take ~1,340 s of wall time under ASan, and the run
+# --max-case-seconds); none of the 214 is. They take ~1,340 s of wall time under ASan, and the run
 # ~180 s over 8 lanes: as long as its longest case, which starts first (longest first), with the
 # lanes' first cases 0.25 s apart (synack run; all at once, the first handshakes came late).
 #

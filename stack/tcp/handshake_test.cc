@@ -179,6 +179,27 @@ TEST_F(SynReceivedTest, UnacceptableAckIsAnsweredWithRst) {
   EXPECT_EQ(stack->listen_queues(listener)->syn_queue, 1U);  // the connection stays
 }
 
+// RFC 9293 3.10.7.4, first check: in a passive SYN-RECEIVED the peer's SYN,ACK <SEQ=IRS>
+// (SEG.LEN 1) lies wholly below RCV.NXT, so it is not acceptable: an ACK, and it is dropped.
+// Its ACK must not complete the handshake; only an active SYN-RECEIVED (simultaneous open)
+// trims that SYN. Linux 6.18 answers <SEQ=ISS+1><ACK=IRS+1><CTL=ACK> and opens nothing (found
+// by session_fuzzer, seed 73: rst-reply-form after the stack had opened the connection).
+TEST_F(SynReceivedTest, PeersSynAckIsUnacceptableAndDoesNotComplete) {
+  send(seg(f::kSyn | f::kAck, kRemoteIss, server_iss + 1));
+  const Segment ack = sent_one();
+  EXPECT_EQ(ack.flags, f::kAck);
+  EXPECT_EQ(ack.seq.value(), server_iss + 1);
+  EXPECT_EQ(ack.ack.value(), kRemoteIss + 1);
+  const auto q = stack->listen_queues(listener);
+  EXPECT_EQ(q->syn_queue, 1U);
+  EXPECT_EQ(q->accept_queue, 0U);
+  ASSERT_EQ(stack->connections().size(), 1U);
+  EXPECT_EQ(stack->connections()[0].state, State::kSynReceived);
+  // The third ACK still completes it.
+  send(seg(f::kAck, kRemoteIss + 1, server_iss + 1));
+  EXPECT_EQ(stack->listen_queues(listener)->accept_queue, 1U);
+}
+
 // --- SYN-SENT
 
 TEST_F(SynSentTest, SynAckEstablishesAndIsAcknowledged) {

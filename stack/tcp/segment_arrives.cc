@@ -229,10 +229,15 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
       if (!seg.has(tcp_flag::kRst)) send_syn(t);
       return;
     }
-    // A SYN,ACK in SYN-RECEIVED (simultaneous open): the SYN lies before the window; trim it
-    // (3.10.7.4, first step) and go on with the ACK.
-    in.seq = seg.seq + 1;
-    in.flags = static_cast<std::uint8_t>(in.flags & ~tcp_flag::kSyn);
+    // A SYN,ACK in an active SYN-RECEIVED (simultaneous open, RFC 9293 figure 8): the SYN lies
+    // before the window; trim it (3.10.7.4, first step) and go on with the ACK. A passive
+    // SYN-RECEIVED never sent a SYN this SYN,ACK could answer: the segment lies wholly below
+    // RCV.NXT, so the first check finds it unacceptable and it gets an ACK and is dropped
+    // (as Linux 6.18 does; the connection does not open).
+    if (!t.passive_open) {
+      in.seq = seg.seq + 1;
+      in.flags = static_cast<std::uint8_t>(in.flags & ~tcp_flag::kSyn);
+    }
   }
 
   if (t.state == State::kTimeWait && seg.has(tcp_flag::kSyn) &&
