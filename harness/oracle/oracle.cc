@@ -1412,12 +1412,16 @@ struct Oracle::Impl {
         } else {
           c->end = End::kLive;  // (a handshake older than those remembered)
         }
-      } else if ((c->end == End::kMaybeGone && !(own_cookie_ack && !c->target_past_syn)) ||
+      } else if ((c->end == End::kMaybeGone &&
+                  (!(own_cookie_ack && !c->target_past_syn) || wrote_past_sent_data(*c))) ||
                  (c->end == End::kLive && !own_cookie_ack && c->target_passive &&
                   !c->target_past_syn && cookie->syn.tcp.seq != c->peer_syn.iss)) {
         // Or the target may complete that earlier handshake instead of the one the oracle
         // follows, and the peer's bytes on it count from another ISN: the oracle cannot tell
         // which connection the target holds, or which the application reads.
+        // (A connection that never spoke past its SYN-ACK is the one its cookie would open,
+        // unless the application wrote to it: a new one would not have those writes. Found by
+        // session_fuzzer: stream-integrity, a RST that may have ended the first connection.)
         lose(tu, *c);
       }
     }
