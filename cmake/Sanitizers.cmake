@@ -23,6 +23,15 @@ if(SYNACK_FUZZ)
   file(MD5 ${allowlist} allowlist_md5)
   add_compile_options(-fsanitize-coverage-allowlist=${allowlist}
                       -DSYNACK_COVERAGE_ALLOWLIST=${allowlist_md5})
+  # The parsers' own fuzzers (wire_fuzzer, script_fuzzer) link copies of the codec and the
+  # script parser built with a second list added (clang takes the union of the lists): the
+  # libraries synack_wire_fuzzcov and synack_script_fuzzcov (harness/). Everything else links
+  # the uninstrumented ones.
+  set(parsers_allowlist ${PROJECT_SOURCE_DIR}/fuzz/coverage-allowlist-parsers.txt)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${parsers_allowlist})
+  file(MD5 ${parsers_allowlist} parsers_allowlist_md5)
+  set(SYNACK_PARSER_COVERAGE -fsanitize-coverage-allowlist=${parsers_allowlist}
+                             -DSYNACK_COVERAGE_PARSERS=${parsers_allowlist_md5})
   # The stack's comparisons are not traced (-fsanitize-coverage=trace-cmp, on by default): they
   # feed libFuzzer's table of compared values, which only its own byte mutations read, and the
   # stack's two fuzzers mutate typed inputs (session_fuzzer never asks for a byte mutation,

@@ -6,11 +6,12 @@
 namespace synack::stack::planted {
 
 Bug active() {
-  static const Bug bug = [] {
-    const char* name = std::getenv("SYNACK_PLANT");
+  // Read once, before any thread of a fuzz target could change the environment (they run none).
+  static const Bug kBug = [] {
+    const char* name = std::getenv("SYNACK_PLANT");  // NOLINT(concurrency-mt-unsafe)
     return name == nullptr ? Bug::kNone : bug_named(name);
   }();
-  return bug;
+  return kBug;
 }
 
 }  // namespace synack::stack::planted
