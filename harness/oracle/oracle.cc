@@ -88,6 +88,9 @@ constexpr std::size_t kMaxUnanswered = 8;
 constexpr std::int64_t kMinSilentDeathUs = 200'000;
 // Handshakes remembered per 4-tuple: the SYN cookies whose ACK may still open a connection.
 constexpr std::size_t kMaxHandshakes = 8;
+// The ISNs of handshakes pushed out of those, kept per 4-tuple: their cookies may still open a
+// connection the oracle cannot follow. Beyond this many, any ACK may be one.
+constexpr std::size_t kMaxForgottenHandshakes = 64;
 // Tracked retransmission candidates per connection between two peer segments.
 constexpr std::size_t kMaxRtxEntries = 4096;
 
@@ -401,7 +404,25 @@ struct TupleState {
       return;
     }
     handshakes.push_back(Handshake{syn, synack});
-    if (handshakes.size() > kMaxHandshakes) handshakes.erase(handshakes.begin());
+    if (handshakes.size() > kMaxHandshakes) {
+      if (forgotten.size() < kMaxForgottenHandshakes) {
+        forgotten.emplace_back(handshakes.front().syn.tcp.seq, handshakes.front().synack.tcp.seq);
+      } else {
+        forgot_more = true;
+      }
+      handshakes.erase(handshakes.begin());
+    }
+  }
+  // The ISNs (peer's, target's) of handshakes no longer in `handshakes`, oldest first; and
+  // whether more were pushed out than those kept.
+  std::vector<std::pair<Seq, Seq>> forgotten;
+  bool forgot_more = false;
+  // Whether an ACK (SEG.SEQ - 1, SEG.ACK - 1) may return the cookie of a handshake pushed out of
+  // `handshakes` (found by session_fuzzer: ack-monotonic, a listener answering 21 SYNs with
+  // cookies and the first one's cookie returning).
+  bool may_return_forgotten_cookie(Seq peer_isn, Seq target_isn) const {
+    return forgot_more || std::find(forgotten.begin(), forgotten.end(),
+                                    std::pair{peer_isn, target_isn}) != forgotten.end();
   }
   // The newest handshake whose SYN-ACK had ISN `target_isn` (and whose SYN had `peer_isn`).
   const Handshake* handshake_for(Seq target_isn, std::optional<Seq> peer_isn = {}) const {
@@ -1391,6 +1412,14 @@ struct Oracle::Impl {
       opened->returned_window = std::max(opened->returned_window.value_or(0), h.window);
       if (!opened->returned_wl1 || h.seq.gt(*opened->returned_wl1)) opened->returned_wl1 = h.seq;
     }
+    if (bare_ack && cookie == nullptr && !own_cookie_ack && c != nullptr && !c->lost &&
+        (!c->live_or_maybe() || (c->target_passive && !c->target_past_syn)) &&
+        tu.may_return_forgotten_cookie(h.seq - 1, h.ack - 1)) {
+      // The cookie of a handshake the oracle no longer remembers, where the target may hold no
+      // connection (or only the SYN-RECEIVED of a listener that never spoke past its SYN-ACK):
+      // it may open that handshake's connection, which the oracle cannot follow.
+      lose(tu, *c);
+    }
     if ((cookie != nullptr || own_cookie_ack) &&
         (c == nullptr || !c->lost || !tu.target_holds_unfollowed)) {
       // (Where the oracle lost track, the target may hold a connection here, which takes the
@@ -1409,8 +1438,8 @@ struct Oracle::Impl {
           c = follow_cookie_connection(s, tu, *cookie);
           if (c == nullptr) return;
           c->cookie_unconfirmed = true;
-        } else {
-          c->end = End::kLive;  // (a handshake older than those remembered)
+        } else if (c != nullptr) {  // (always: own_cookie_ack)
+          c->end = End::kLive;      // (a handshake older than those remembered)
         }
       } else if ((c->end == End::kMaybeGone &&
                   (!(own_cookie_ack && !c->target_past_syn) || wrote_past_sent_data(*c))) ||
