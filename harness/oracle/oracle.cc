@@ -683,7 +683,8 @@ struct Oracle::Impl {
       }
     }
     // Data from where a fresh connection from a remembered handshake starts (SEQ = its ISN + 1)
-    // that differs from what the connection followed sent there, once that one may have died
+    // that differs from what the connection followed sent there (or that the oracle cannot
+    // compare, differs_from_sent), once that one may have died
     // and the peer has returned the cookie since: the cookie's ACK opened a new connection with
     // the same ISN (RFC 4987 3.6), and the oracle cannot tell that one's writes from the old
     // one's, which went to another socket. It follows neither until the next SYN (found by
@@ -923,13 +924,17 @@ struct Oracle::Impl {
            !(probe_shape && h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
   }
 
-  // Whether a target segment's data differs from what `c` first sent at the same positions
-  // (those not yet acknowledged and forgotten: an ACK the oracle could not rule out may have made
-  // it forget the segment's first bytes; found by session_fuzzer: retransmission-same-bytes), or
-  // beyond what it sent, from what the application wrote there, which `c` would send (found by
-  // session_fuzzer: stream-integrity, a zero window holding back what was written).
+  // Whether a target segment's data may not be what `c` would send there: it differs from what
+  // `c` first sent at the same positions (those not yet acknowledged and forgotten: an ACK the
+  // oracle could not rule out may have made it forget the segment's first bytes; found by
+  // session_fuzzer: retransmission-same-bytes), or beyond what it sent, from what the
+  // application wrote there, which `c` would send (found by session_fuzzer: stream-integrity, a
+  // zero window holding back what was written); or the oracle holds none of those bytes to
+  // compare (an ACK of the peer's that `c` would have taken, had it lived, made it forget them
+  // all; found by session_fuzzer: retransmission-same-bytes, at a later segment).
   static bool differs_from_sent(const Seg& s, const Conn& c) {
     const std::int64_t offset = c.target_line.pos(s.h().seq) - 1;
+    bool compared = false;
     for (std::size_t i = 0; i < s.p.payload.size(); ++i) {
       const std::int64_t at = offset + static_cast<std::int64_t>(i);
       std::optional<std::uint8_t> expected = c.sent.at(at);
@@ -938,8 +943,9 @@ struct Oracle::Impl {
         expected = c.written[static_cast<std::size_t>(at - c.written_base)];
       }
       if (expected && *expected != s.p.payload[i]) return true;
+      compared = compared || expected.has_value();
     }
-    return false;
+    return !compared;
   }
 
   // Whether the application wrote bytes that `c`, having sent data, has not sent: once a new

@@ -504,6 +504,50 @@ TEST_F(OracleTest, OtherBytesAtTheIsnAfterAnAckThatShowsNeitherConnection) {
   }
 }
 
+// As above, but the ACK the new connection answers (with an ACK at its ISN + 1: it acknowledges
+// what the new one never sent) acknowledges 3,000 bytes the old one sent, which the oracle then
+// forgets: it cannot compare the new one's first segment at the ISN + 1 with anything, and so
+// cannot tell the new connection from the old, and its sixth segment differs from the old one's
+// bytes past 3,000 (found by session_fuzzer: retransmission-same-bytes, a connection that timed
+// out after four retransmissions and the cookie's return 30 s later). Where the old connection
+// cannot have died, the sixth segment is judged a retransmission of its bytes, and flagged.
+TEST_F(OracleTest, OtherBytesAtTheIsnAfterAnAckOfTheOldConnectionsData) {
+  for (const bool died : {true, false}) {
+    SCOPED_TRACE(died ? "died" : "alive");
+    restart();
+    passive_open();
+    const std::string old_bytes = text(9566, 'a');  // 5360 sent, the rest held back by cwnd
+    app_writes(old_bytes);
+    for (std::uint32_t i = 0; i < 10; ++i) {
+      feed(out(f::kAck, kTargetIss + 1 + i * 536)
+               .ack(kPeerIss + 1)
+               .data(std::string_view(old_bytes).substr(i * 536, 536)));
+    }
+    if (died) {
+      for (const std::int64_t ms : {1'000, 3'000, 7'000, 15'000}) {
+        at_ms(ms);
+        feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1).data(old_bytes.substr(0, 536)));
+      }
+    }
+    at_ms(died ? 60'600 : 150);
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data("p"));
+    feed(in(f::kAck, kPeerIss + 3).ack(kTargetIss + 3001));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 2));
+    const std::string new_bytes = text(10000, 'b');
+    app_writes(new_bytes);
+    for (std::uint32_t i = 0; i < 6; ++i) {
+      feed(out(f::kAck, kTargetIss + 1 + i * 536)
+               .ack(kPeerIss + 2)
+               .data(std::string_view(new_bytes).substr(i * 536, 536)));
+    }
+    if (died) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), Contains(inv::kRetransmissionSameBytes)) << dump();
+    }
+  }
+}
+
 // A listener answers a SYN without timestamps with a SYN cookie (its queue is full), then the
 // same SYN again with timestamps from SYN-RECEIVED (the queue has room again); a SYN in its
 // window sends that one back to LISTEN (RFC 9293 3.10.7.4), and the first cookie's ACK opens a
