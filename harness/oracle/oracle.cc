@@ -1658,8 +1658,11 @@ struct Oracle::Impl {
           maybe_stateless || maybe_paws_dropped || maybe_time_wait ? End::kMaybeGone : End::kGone;
     } else if (h.seq.in_range(lo, hi)) {
       c.end = End::kMaybeGone;
-    } else if (c.established() && c.target_window_edge && h.seq.gt(hi) &&
-               h.seq.lt(*c.target_window_edge)) {
+    } else if (c.established() && c.target_window_edge && hi.lt(*c.target_window_edge) &&
+               h.seq.gt(hi) && h.seq.lt(*c.target_window_edge)) {
+      // (Past the most RCV.NXT can be and before the window's right edge: an interval only
+      // while the peer sent no further than that edge. Found by session_fuzzer: challenge-ack,
+      // a peer sending past a zero window, then a RST half the sequence space away.)
       c.challenge = detail::Challenge{s.p, true};  // a RST never answers a RST, dead or alive
     }
   }

@@ -2195,6 +2195,30 @@ TEST_F(OracleTest, ChallengeAckFlagsARstInReply) {
   EXPECT_THAT(first_detail(), HasSubstr("in reply to 10.0.0.2.40000 > 10.0.0.1.80: Flags [R]"));
 }
 
+// RFC 5961 3.2 owes a challenge ACK only to a RST inside the window and not at RCV.NXT: past
+// the most RCV.NXT can be (the end of what the peer sent) and before the window's right edge.
+// Where the peer sent past a zero window's edge, no sequence number is both: a RST half the
+// sequence space away lies before RCV.NXT, and the target's later <RST,ACK> (an abort) is no
+// reply owed a challenge (found by session_fuzzer: challenge-ack). With a window open past that
+// RST, the same reply is flagged.
+TEST_F(OracleTest, NoChallengeAckIsOwedWhereThePeerSentPastTheWindowsEdge) {
+  for (const bool zero_window : {true, false}) {
+    SCOPED_TRACE(zero_window ? "zero window" : "open window");
+    restart();
+    passive_open();
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(1000, 'p')));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1001).win(zero_window ? 0 : 65535));
+    feed(in(f::kAck, kPeerIss + 1001).ack(kTargetIss + 1).data(text(1257, 'q')));
+    feed(in(f::kRst, kPeerIss + 1001 + (zero_window ? 0x80000000U : 2000U)));
+    feed(out(f::kRst | f::kAck, kTargetIss + 1).ack(kPeerIss + 1001));
+    if (zero_window) {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    } else {
+      EXPECT_THAT(names(), ElementsAre(inv::kChallengeAck)) << dump();
+    }
+  }
+}
+
 TEST_F(OracleTest, ChallengeAckFlagsAWrongSeq) {
   passive_open();
   feed(in(f::kRst, kPeerIss + 101));
