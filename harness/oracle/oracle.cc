@@ -684,10 +684,10 @@ struct Oracle::Impl {
     }
     // Data from where a fresh connection from a remembered handshake starts (SEQ = its ISN + 1)
     // that differs from what the connection followed sent there (or that the oracle cannot
-    // compare, differs_from_sent), once that one may have died
-    // and the peer has returned the cookie since: the cookie's ACK opened a new connection with
-    // the same ISN (RFC 4987 3.6), and the oracle cannot tell that one's writes from the old
-    // one's, which went to another socket. It follows neither until the next SYN (found by
+    // compare with it, differs_from_sent), once that one may have died and the peer has
+    // returned the cookie since: the cookie's ACK opened a new connection with the same ISN
+    // (RFC 4987 3.6), and the oracle cannot tell that one's writes from the old one's, which
+    // went to another socket. It follows neither until the next SYN (found by
     // session_fuzzer: retransmission-same-bytes, after a retransmission timeout ended the first
     // connection silently).
     if (!syn && c->maybe_reopened && h.seq == c->target_syn.iss + 1 && !s.p.payload.empty() &&
@@ -924,14 +924,15 @@ struct Oracle::Impl {
            !(probe_shape && h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);
   }
 
-  // Whether a target segment's data may not be what `c` would send there: it differs from what
-  // `c` first sent at the same positions (those not yet acknowledged and forgotten: an ACK the
-  // oracle could not rule out may have made it forget the segment's first bytes; found by
-  // session_fuzzer: retransmission-same-bytes), or beyond what it sent, from what the
-  // application wrote there, which `c` would send (found by session_fuzzer: stream-integrity, a
-  // zero window holding back what was written); or the oracle holds none of those bytes to
-  // compare (an ACK of the peer's that `c` would have taken, had it lived, made it forget them
-  // all; found by session_fuzzer: retransmission-same-bytes, at a later segment).
+  // Whether a target segment's data (at least one octet) may not be what `c` would send there:
+  // it differs from what `c` first sent at the same positions (those not yet acknowledged and
+  // forgotten: an ACK the oracle could not rule out may have made it forget the segment's first
+  // bytes; found by session_fuzzer: retransmission-same-bytes), or beyond what it sent, from
+  // what the application wrote there, which `c` would send (found by session_fuzzer:
+  // stream-integrity, a zero window holding back what was written); or the oracle holds none of
+  // those bytes to compare (an ACK of the peer's that `c` would have taken, had it lived, made
+  // it forget them all; found by session_fuzzer: retransmission-same-bytes, at a later
+  // segment).
   static bool differs_from_sent(const Seg& s, const Conn& c) {
     const std::int64_t offset = c.target_line.pos(s.h().seq) - 1;
     bool compared = false;
