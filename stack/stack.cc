@@ -20,6 +20,7 @@ void Stack::advance(Instant now) { engine_->advance(now); }
 std::optional<Instant> Stack::next_deadline() const { return engine_->next_deadline(); }
 std::vector<Packet> Stack::take_output() { return engine_->take_output(); }
 void Stack::take_output(std::vector<Packet>& out) { engine_->take_output(out); }
+void Stack::recycle(Packet&& p) { engine_->recycle(std::move(p)); }
 std::size_t Stack::pending_output() const { return engine_->pending_output(); }
 
 SysResult<SocketId> Stack::socket() { return engine_->socket(); }

@@ -97,6 +97,10 @@ class Stack {
   // packets it takes back (their buffers hold the next packets it sends): a caller that drains
   // after every input allocates nothing per drain once warm.
   void take_output(std::vector<Packet>& out);
+  // Hands back one packet taken earlier, once the caller is done with it: its buffer holds a
+  // later packet the stack sends. For callers that keep packets after the drain (a link that
+  // queues them) and still want no allocation per packet. Optional; the stack keeps a few.
+  void recycle(Packet&& p);
   // Number of packets waiting in take_output().
   std::size_t pending_output() const;
 

@@ -521,8 +521,16 @@ class Session {
 
   void enqueue(Side from, Packet p) {
     std::deque<Packet>& q = queue_from(from);
-    if (q.size() < kMaxQueue) q.push_back(std::move(p));
+    if (q.size() < kMaxQueue) {
+      q.push_back(std::move(p));
+    } else {
+      recycle(from, std::move(p));
+    }
   }
+
+  // Gives a packet that has left the link back to the stack that sent it, whose next packet is
+  // then built in its buffer (no allocation per packet).
+  void recycle(Side from, Packet&& p) { stack_of(from).recycle(std::move(p)); }
 
   // Hands one packet to the stack on the other side of `from`, then collects what that made
   // either stack send. A corrupted copy that fails a checksum must be discarded (RFC 9293 3.1,
@@ -558,9 +566,10 @@ class Session {
   void deliver_head(Side from) {
     std::deque<Packet>& q = queue_from(from);
     if (q.empty()) return;
-    const Packet p = std::move(q.front());
+    Packet p = std::move(q.front());
     q.pop_front();
     deliver(from, p, false);
+    recycle(from, std::move(p));
   }
 
   void link_action(const Action& a) {
@@ -577,6 +586,7 @@ class Session {
         }
         break;
       case Kind::kDrop:
+        recycle(a.side, std::move(q.front()));
         q.pop_front();
         break;
       case Kind::kDuplicate: {
@@ -589,6 +599,7 @@ class Session {
         q.pop_front();
         deliver_head(a.side);
         if (!stopped_) deliver(a.side, held, false);
+        recycle(a.side, std::move(held));
         break;
       }
       case Kind::kCorrupt: {
@@ -599,6 +610,7 @@ class Session {
           p[bit / 8] = static_cast<std::uint8_t>(p[bit / 8] ^ (1U << (bit % 8)));
         }
         deliver(a.side, p, true);
+        recycle(a.side, std::move(p));
         break;
       }
       case Kind::kDelay: {
@@ -647,6 +659,7 @@ class Session {
       Delayed d = std::move(delayed_.back());
       delayed_.pop_back();
       deliver(d.from, d.bytes, false);
+      recycle(d.from, std::move(d.bytes));
     }
   }
 
@@ -941,6 +954,7 @@ class Session {
         Delayed d = std::move(delayed_.back());
         delayed_.pop_back();
         deliver(d.from, d.bytes, false);
+        recycle(d.from, std::move(d.bytes));
         ++delivered;
       }
       for (const Side from : {Side::kA, Side::kB}) {

@@ -85,11 +85,13 @@ void ContiguousSpace::add(std::int64_t begin, std::int64_t end) {
   }
 }
 
-ByteRecord::PutResult ByteRecord::put(std::int64_t pos, std::span<const std::uint8_t> data) {
-  PutResult r;
+void ByteRecord::put(std::int64_t pos, std::span<const std::uint8_t> data, PutResult& r) {
+  r.fresh.clear();
+  r.differing.clear();
+  r.first_mismatch.reset();
   const std::int64_t end = pos + static_cast<std::int64_t>(data.size());
   const std::int64_t begin = std::max(pos, floor_);
-  if (begin >= end) return r;
+  if (begin >= end) return;
 
   auto note_difference = [&r](std::int64_t at, std::uint8_t recorded, std::uint8_t seen) {
     if (!r.first_mismatch) r.first_mismatch = Mismatch{at, recorded, seen};
@@ -130,7 +132,6 @@ ByteRecord::PutResult ByteRecord::put(std::int64_t pos, std::span<const std::uin
   for (const Stretch& f : r.fresh) {
     insert(f.begin, data.subspan(to_index(f.begin - pos), to_index(f.end - f.begin)));
   }
-  return r;
 }
 
 void ByteRecord::insert(std::int64_t pos, std::span<const std::uint8_t> data) {
@@ -180,11 +181,12 @@ void ByteRecord::forget_below(std::int64_t pos) {
   }
   if (!chunks_.empty() && chunks_.begin()->first < pos) {
     const std::size_t drop = to_index(pos - chunks_.begin()->first);
-    Chunk bytes = std::move(chunks_.begin()->second);  // O(1): keeps the storage
-    chunks_.erase(chunks_.begin());
-    bytes.drop_front(drop);
+    // Re-keyed in its node: O(1), keeps the bytes' storage and the node's.
+    auto node = chunks_.extract(chunks_.begin());
+    node.key() = pos;
+    node.mapped().drop_front(drop);
     size_ -= drop;
-    chunks_.emplace(pos, std::move(bytes));
+    chunks_.insert(chunks_.begin(), std::move(node));
   }
 }
 

@@ -96,7 +96,14 @@ class ByteRecord {
   };
 
   // Records `data` at [pos, pos + data.size()). Positions below floor() are ignored.
-  PutResult put(std::int64_t pos, std::span<const std::uint8_t> data);
+  PutResult put(std::int64_t pos, std::span<const std::uint8_t> data) {
+    PutResult r;
+    put(pos, data, r);
+    return r;
+  }
+  // The same into `r` (cleared first): a caller that passes the same result every time keeps
+  // its lists' storage, and a put allocates nothing beyond the bytes it records.
+  void put(std::int64_t pos, std::span<const std::uint8_t> data, PutResult& r);
   std::optional<std::uint8_t> at(std::int64_t pos) const;
   // The recorded bytes from `pos` on, as far as they run without a gap (empty when the byte at
   // `pos` is not recorded).

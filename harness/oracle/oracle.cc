@@ -237,6 +237,27 @@ struct Rtx {
   std::optional<std::int64_t> interval_us;
 };
 
+// The target's transmissions since the peer last spoke, by (seq, flags without PSH): a sorted
+// vector, since new segments mostly come in rising sequence order (an insertion is then an
+// append) and clear(), which every peer segment does, keeps the storage.
+class RtxTable {
+ public:
+  using Key = std::pair<std::uint32_t, std::uint8_t>;
+  // The entry for `key`, made from `init` when there was none (then `made` is true).
+  std::pair<Rtx*, bool> find_or_add(Key key, const Rtx& init) {
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
+                               [](const auto& e, const Key& k) { return e.first < k; });
+    if (it != entries_.end() && it->first == key) return {&it->second, false};
+    it = entries_.insert(it, {key, init});
+    return {&it->second, true};
+  }
+  std::size_t size() const { return entries_.size(); }
+  void clear() { entries_.clear(); }
+
+ private:
+  std::vector<std::pair<Key, Rtx>> entries_;
+};
+
 struct Conn {
   End end = End::kLive;
   bool target_passive = false;  // the peer's SYN came first
@@ -278,7 +299,7 @@ struct Conn {
   ByteRecord sent;                        // by stream offset (position - 1)
   ByteFifo written;                       // what the application wrote, from written_base
   std::int64_t written_base = 0;
-  std::map<std::pair<std::uint32_t, std::uint8_t>, Rtx> rtx;  // (seq, flags without PSH)
+  RtxTable rtx;
 
   // --- What the peer sends.
   SynInfo peer_syn;
@@ -524,6 +545,8 @@ struct Oracle::Impl {
   // Set while a segment judged before is replayed into a new connection's state
   // (follow_cookie_connection): it is not judged again.
   bool replaying = false;
+  // What the last ByteRecord::put found; kept so that its lists' storage is reused.
+  ByteRecord::PutResult put_result;
 
   TupleState& tuple(const ConnKey& k) {
     auto& slot = tuples[k];
@@ -1130,7 +1153,8 @@ struct Oracle::Impl {
   // retransmission-same-bytes, and the sending half of stream-integrity.
   void check_sent_bytes(const Seg& s, Conn& c, Seq data_start) {
     const std::int64_t offset = c.target_line.pos(data_start) - 1;
-    const ByteRecord::PutResult r = c.sent.put(offset, s.p.payload);
+    const ByteRecord::PutResult& r = put_result;
+    c.sent.put(offset, s.p.payload, put_result);
     if (r.first_mismatch) {
       std::int64_t differing = 0;
       for (const Stretch& d : r.differing) differing += d.end - d.begin;
@@ -1176,12 +1200,12 @@ struct Oracle::Impl {
   void check_retransmission_interval(const Seg& s, Conn& c) {
     const wire::TcpHeader& h = s.h();
     const auto key = std::make_pair(h.seq.raw(), static_cast<std::uint8_t>(h.flags & ~f::kPsh));
-    auto [it, first] = c.rtx.try_emplace(key, detail::Rtx{s.time_us, std::nullopt});
+    const auto [entry, first] = c.rtx.find_or_add(key, detail::Rtx{s.time_us, std::nullopt});
     if (first) {
       if (c.rtx.size() > kMaxRtxEntries) c.rtx.clear();
       return;
     }
-    detail::Rtx& r = it->second;
+    detail::Rtx& r = *entry;
     const std::int64_t interval = s.time_us - r.last_us;
     const std::int64_t slack =
         r.interval_us ? std::max(options.rto_slack_us,
@@ -1585,7 +1609,7 @@ struct Oracle::Impl {
   }
 
   // The peer's sequence space and bytes, as far as the target may have taken them.
-  static void record_peer_segment(const Seg& s, Conn& c) {
+  void record_peer_segment(const Seg& s, Conn& c) {
     const wire::TcpHeader& h = s.h();
     const bool syn = h.has(f::kSyn);
     if (syn && h.seq != c.peer_syn.iss) return;
@@ -1594,7 +1618,8 @@ struct Oracle::Impl {
     c.peer_space.add(start, start + s.p.segment_length());
     const std::int64_t data = start + (syn ? 1 : 0);
     if (!s.p.payload.empty()) {
-      const ByteRecord::PutResult r = c.peer_bytes.put(data, s.p.payload);
+      const ByteRecord::PutResult& r = put_result;
+      c.peer_bytes.put(data, s.p.payload, put_result);
       // A copy that differs from the first at a position the target has not acknowledged:
       // the target may have kept either.
       const std::int64_t low = c.last_ack ? c.peer_line.pos(*c.last_ack) : 0;

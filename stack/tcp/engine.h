@@ -205,6 +205,19 @@ struct Socket {
   ByteQueue unread;
 };
 
+// The part of a segment the later steps work on: trimming an old SYN or old bytes changes the
+// sequence number, flags and payload without copying the segment.
+struct Incoming {
+  SeqNum seq;
+  std::uint8_t flags;
+  std::span<const std::uint8_t> payload;
+  bool has(std::uint8_t f) const { return (flags & f) != 0; }
+  std::uint32_t len() const {
+    return static_cast<std::uint32_t>(payload.size()) + (has(tcp_flag::kSyn) ? 1U : 0U) +
+           (has(tcp_flag::kFin) ? 1U : 0U);
+  }
+};
+
 class Engine {
  public:
   Engine(StackConfig config, std::uint64_t seed);
@@ -215,12 +228,15 @@ class Engine {
   std::optional<Instant> next_deadline() const;
   std::vector<Packet> take_output() { return std::exchange(output_, {}); }
   void take_output(std::vector<Packet>& out) {
-    for (Packet& p : out) {
-      if (spare_packets_.size() == kMaxSparePackets) break;
-      spare_packets_.push_back(std::move(p));
-    }
+    for (Packet& p : out) recycle(std::move(p));
     out.clear();
     out.swap(output_);
+  }
+  void recycle(Packet&& p) {
+    // A buffer moved from has no capacity left to offer.
+    if (spare_packets_.size() < kMaxSparePackets && p.capacity() != 0) {
+      spare_packets_.push_back(std::move(p));
+    }
   }
   std::size_t pending_output() const { return output_.size(); }
   Snapshot snapshot_of(const Tcb& t) const;
@@ -298,7 +314,7 @@ class Engine {
   // An RTT sample from an ACK, if it gives one (none when it covers retransmitted data).
   void ack_rtt(Tcb& t, const Segment& seg, bool covers_retransmission);
   void established(Tcb& t);  // entering ESTABLISHED: congestion window, RTO (RFC 6298 5.7)
-  void process_text_and_fin(Tcb& t, const Segment& seg);
+  void process_text_and_fin(Tcb& t, const Incoming& seg);
   void negotiate_options(Tcb& t, const Segment& syn);
   void update_ts_recent(Tcb& t, const Segment& seg);
   void challenge_ack(Tcb& t);
@@ -398,9 +414,9 @@ class Engine {
   std::vector<Packet> output_;
   // The segment input() parses into, kept so that its payload buffer is reused.
   Segment rx_segment_;
-  // Packets handed back through take_output(out), whose buffers the next packets sent reuse
-  // (emit_packet): a caller that drains after every input makes the stack allocate nothing
-  // per packet once warm.
+  // Packets handed back through take_output(out) or recycle(), whose buffers the next packets
+  // sent reuse (emit_packet): a caller that hands every packet back makes the stack allocate
+  // nothing per packet once warm.
   static constexpr std::size_t kMaxSparePackets = 16;
   std::vector<Packet> spare_packets_;
   // Appends `s` (with `payload`) to output_ as an IPv4 packet, in a spare buffer if there is one.

@@ -168,7 +168,7 @@ void Engine::complete_from_cookie(Socket& s, const Segment& seg) {
   l.accept_queue.push_back(&t);
   established(t);
   ++t.segs_in;
-  process_text_and_fin(t, seg);  // the ACK may carry data (and even a FIN)
+  process_text_and_fin(t, {seg.seq, seg.flags, seg.payload});  // the ACK may carry data (and a FIN)
   settle(t);
 }
 

@@ -221,15 +221,20 @@ bool SackScoreboard::check(SeqNum snd_una, SeqNum snd_max, std::string* why) con
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < ranges_.size(); ++i) {
     const SackBlock& r = ranges_[i];
-    const std::string name = "scoreboard: range " + std::to_string(i) + " [" + seq_str(r.left) +
-                             ", " + seq_str(r.right) + ")";
-    if (!r.left.before(r.right)) return fail(why, name + " is empty or reversed");
+    // Built only for a failure: this check runs after every segment.
+    const auto name = [&] {
+      return "scoreboard: range " + std::to_string(i) + " [" + seq_str(r.left) + ", " +
+             seq_str(r.right) + ")";
+    };
+    if (!r.left.before(r.right)) return fail(why, name() + " is empty or reversed");
     if (r.left.before(snd_una)) {
-      return fail(why, name + " starts before snd_una " + seq_str(snd_una));
+      return fail(why, name() + " starts before snd_una " + seq_str(snd_una));
     }
-    if (r.right.after(snd_max)) return fail(why, name + " ends after snd_max " + seq_str(snd_max));
+    if (r.right.after(snd_max)) {
+      return fail(why, name() + " ends after snd_max " + seq_str(snd_max));
+    }
     if (i > 0 && !r.left.after(ranges_[i - 1].right)) {
-      return fail(why, name + " overlaps or touches the range before it, which ends at " +
+      return fail(why, name() + " overlaps or touches the range before it, which ends at " +
                            seq_str(ranges_[i - 1].right));
     }
     total += distance(r.left, r.right);

@@ -14,19 +14,6 @@ constexpr std::uint16_t kDefaultMss = 536;           // RFC 9293 3.7.1 (MUST-15)
 constexpr std::uint32_t kTimestampOptionBytes = 12;  // nop, nop, TS on every segment
 constexpr std::uint8_t kMaxWindowShift = 14;         // RFC 7323 2.3
 
-// The part of a segment the later steps work on: trimming an old SYN or old bytes changes the
-// sequence number, flags and payload without copying the segment.
-struct Incoming {
-  SeqNum seq;
-  std::uint8_t flags;
-  std::span<const std::uint8_t> payload;
-  bool has(std::uint8_t f) const { return (flags & f) != 0; }
-  std::uint32_t len() const {
-    return static_cast<std::uint32_t>(payload.size()) + (has(tcp_flag::kSyn) ? 1U : 0U) +
-           (has(tcp_flag::kFin) ? 1U : 0U);
-  }
-};
-
 }  // namespace
 
 void Engine::closed_arrives(const Segment& seg) {
@@ -377,11 +364,7 @@ void Engine::segment_arrives(Tcb& t, const Segment& seg) {
   }
 
   // Seventh and eighth: the text and the FIN.
-  Segment text_view;
-  text_view.seq = in.seq;
-  text_view.flags = in.flags;
-  text_view.payload.assign(in.payload.begin(), in.payload.end());
-  process_text_and_fin(t, text_view);
+  process_text_and_fin(t, in);
 }
 
 void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len,
@@ -506,7 +489,7 @@ void Engine::process_ack(Tcb& t, const Segment& seg, std::uint32_t text_len,
   sack_retransmit_holes(t);
 }
 
-void Engine::process_text_and_fin(Tcb& t, const Segment& seg) {
+void Engine::process_text_and_fin(Tcb& t, const Incoming& seg) {
   if (!in_state(t.state, State::kEstablished | State::kFinWait1 | State::kFinWait2)) {
     return;  // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer already sent its FIN
   }
