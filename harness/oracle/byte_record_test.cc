@@ -114,6 +114,26 @@ TEST(ByteRecord, KeepsTheFirstCopyAndReportsDifferences) {
   EXPECT_EQ(r.size(), 8U);
 }
 
+// put() into a result the caller keeps: each call's findings replace the last call's.
+TEST(ByteRecord, AReusedResultHoldsOnlyTheLastPutsFindings) {
+  ByteRecord r;
+  ByteRecord::PutResult result;
+  r.put(0, bytes("abcd"), result);
+  r.put(2, bytes("cXef"), result);
+  EXPECT_THAT(result.fresh, ElementsAre(Stretch{4, 6}));
+  EXPECT_THAT(result.differing, ElementsAre(Stretch{3, 4}));
+  ASSERT_TRUE(result.first_mismatch);
+  r.put(0, bytes("abcdef"), result);  // the same bytes again: nothing new, nothing differs
+  EXPECT_TRUE(result.fresh.empty());
+  EXPECT_TRUE(result.differing.empty());
+  EXPECT_FALSE(result.first_mismatch);
+  r.put(2, bytes("X"), result);
+  r.forget_below(10);
+  r.put(0, bytes("Z"), result);  // below the floor: ignored, and the result says so
+  EXPECT_TRUE(result.differing.empty());
+  EXPECT_FALSE(result.first_mismatch);
+}
+
 TEST(ByteRecord, FillsHolesBetweenChunks) {
   ByteRecord r;
   r.put(0, bytes("ab"));

@@ -376,17 +376,28 @@ TEST_F(StackTest, TakeOutputIntoAListReplacesWhatItHeld) {
 // later packets in their buffers (Engine::emit_packet): those packets are the same bytes as
 // fresh ones, whatever sizes the buffers had (a SYN, an ACK, 1000 bytes in two segments, then a
 // RST to a closed port and a 10-byte segment in buffers that held larger packets).
+// A caller that keeps the packets and gives each back with recycle() gets the same bytes too.
 TEST_F(StackTest, PacketsBuiltInReusedBuffersAreTheSameAsFreshOnes) {
-  auto run = [&](bool reuse) {
+  enum class Drain { kFresh, kIntoList, kRecycle };
+  auto run = [&](Drain how) {
     make_stack();
     std::vector<Packet> all;
     std::vector<Packet> out;
     auto drain = [&] {
-      if (reuse) {
-        stack->take_output(out);
-        all.insert(all.end(), out.begin(), out.end());
-      } else {
-        for (Packet& p : stack->take_output()) all.push_back(std::move(p));
+      switch (how) {
+        case Drain::kIntoList:
+          stack->take_output(out);
+          all.insert(all.end(), out.begin(), out.end());
+          break;
+        case Drain::kRecycle:
+          for (Packet& p : stack->take_output()) {
+            all.push_back(p);
+            stack->recycle(std::move(p));
+          }
+          break;
+        case Drain::kFresh:
+          for (Packet& p : stack->take_output()) all.push_back(std::move(p));
+          break;
       }
     };
     const SocketId s = stack->socket().value();
@@ -415,9 +426,29 @@ TEST_F(StackTest, PacketsBuiltInReusedBuffersAreTheSameAsFreshOnes) {
     drain();
     return all;
   };
-  const std::vector<Packet> fresh = run(false);
+  const std::vector<Packet> fresh = run(Drain::kFresh);
   ASSERT_EQ(fresh.size(), 6U);  // SYN, ACK, 536 + 464 bytes (MSS 536), RST, 10 bytes
-  EXPECT_EQ(run(true), fresh);
+  EXPECT_EQ(run(Drain::kIntoList), fresh);
+  EXPECT_EQ(run(Drain::kRecycle), fresh);
+}
+
+// recycle() hands a buffer back: the next packet is built in it. A buffer without storage (one
+// moved from) is not worth keeping and changes nothing.
+TEST_F(StackTest, ARecycledBufferHoldsTheNextPacket) {
+  const SocketId s = stack->socket().value();
+  stack->connect(s, Endpoint{kRemoteAddr, kRemotePort});
+  std::vector<Packet> syn = stack->take_output();
+  ASSERT_EQ(syn.size(), 1U);
+  const Packet first_syn = syn[0];
+  const std::uint8_t* const buffer = syn[0].data();
+  Packet moved_from = std::move(syn[0]);
+  stack->recycle(std::move(syn[0]));  // no storage: ignored
+  stack->recycle(std::move(moved_from));
+  fire_next_timer();  // the retransmission timer (RFC 6298 2.1): the SYN again
+  const std::vector<Packet> again = stack->take_output();
+  ASSERT_EQ(again.size(), 1U);
+  EXPECT_EQ(again[0].data(), buffer);
+  EXPECT_EQ(again[0], first_syn);
 }
 
 TEST_F(StackTest, TwoConnectionsGetUnrelatedIsns) {
