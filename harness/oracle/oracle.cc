@@ -243,7 +243,7 @@ struct Rtx {
 class RtxTable {
  public:
   using Key = std::pair<std::uint32_t, std::uint8_t>;
-  // The entry for `key`, made from `init` when there was none (then `made` is true).
+  // The entry for `key`, and whether it was just made (from `init`: there was none).
   std::pair<Rtx*, bool> find_or_add(Key key, const Rtx& init) {
     auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
                                [](const auto& e, const Key& k) { return e.first < k; });

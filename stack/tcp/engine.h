@@ -212,10 +212,6 @@ struct Incoming {
   std::uint8_t flags;
   std::span<const std::uint8_t> payload;
   bool has(std::uint8_t f) const { return (flags & f) != 0; }
-  std::uint32_t len() const {
-    return static_cast<std::uint32_t>(payload.size()) + (has(tcp_flag::kSyn) ? 1U : 0U) +
-           (has(tcp_flag::kFin) ? 1U : 0U);
-  }
 };
 
 class Engine {
@@ -416,8 +412,9 @@ class Engine {
   Segment rx_segment_;
   // Packets handed back through take_output(out) or recycle(), whose buffers the next packets
   // sent reuse (emit_packet): a caller that hands every packet back makes the stack allocate
-  // nothing per packet once warm.
-  static constexpr std::size_t kMaxSparePackets = 16;
+  // nothing per packet once warm. Enough for a 64 KiB window in flight in full-sized segments
+  // (a link that queues them hands them back together).
+  static constexpr std::size_t kMaxSparePackets = 64;
   std::vector<Packet> spare_packets_;
   // Appends `s` (with `payload`) to output_ as an IPv4 packet, in a spare buffer if there is one.
   void emit_packet(const Segment& s, std::span<const std::uint8_t> payload);

@@ -265,7 +265,9 @@ void emit_segment(const Segment& s, std::span<const std::uint8_t> payload,
     throw std::length_error("segment of " + std::to_string(total_length) +
                             " bytes does not fit in an IPv4 packet");
   }
-  out.assign(total_length, 0);
+  // Headers zeroed, the payload copied once (no zero fill under it).
+  out.assign(kIpMinHeader + tcp_header_length, 0);
+  out.insert(out.end(), payload.begin(), payload.end());
   const MutableBytes ip = MutableBytes(out).first(kIpMinHeader);
   const MutableBytes tcp = MutableBytes(out).subspan(kIpMinHeader);
 
@@ -292,8 +294,6 @@ void emit_segment(const Segment& s, std::span<const std::uint8_t> payload,
   set16(tcp, kTcpWindow, s.window);
   set16(tcp, kTcpUrgentPointer, s.urgent_pointer);
   std::copy(options.begin(), options.end(), tcp.begin() + kTcpMinHeader);
-  std::copy(payload.begin(), payload.end(),
-            tcp.begin() + static_cast<std::ptrdiff_t>(tcp_header_length));
   set16(tcp, kTcpChecksum, tcp_checksum(s.src_addr, s.dst_addr, tcp));
 }
 
