@@ -1497,10 +1497,14 @@ struct Oracle::Impl {
         needs_challenge = true;  // RFC 5961 4.2
       } else if (!c->peer_syn.seen || (h.seq != c->peer_syn.iss && !c->last_ack)) {
         c->start_peer(s.p);  // simultaneous open, or a new ISN before the target answered
-      } else if (h.seq == c->peer_syn.iss) {
+      } else if (h.seq == c->peer_syn.iss && c->target_passive) {
         // The same ISN again, perhaps with other options: the target may answer by the SYN it
         // kept (the first, as Linux's request socket does) or, back in LISTEN (a SYN in the
         // window of a passive SYN-RECEIVED), by this one. Either is allowed.
+        // (Not for an active open: the peer's SYN-ACK, or its SYN in a simultaneous open, set
+        // the connection's options, and no SYN after it can start another from a listener.
+        // Found by session_fuzzer: options-well-formed, the challenge ACK of a connection
+        // without timestamps after a RST that may have reset it and a SYN that carried them.)
         c->peer_syn.merge_options(SynInfo::of(s.p));
       }
       // Otherwise a SYN with another ISN after the target acknowledged the first: the target

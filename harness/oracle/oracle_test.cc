@@ -2657,5 +2657,38 @@ TEST_F(OracleTest, WrappingSequenceNumbersStillCatchAnAckBeyondWhatWasSent) {
   EXPECT_THAT(names(), ElementsAre(inv::kAckCoversUnsent)) << dump();
 }
 
+// An active open whose peer's SYN-ACK carried no timestamps has none (RFC 7323 3.2). A RST
+// that may have reset it, then the peer's SYN again with its ISN and timestamps, changes that
+// neither way: alive, the target answers the SYN with a challenge ACK (RFC 5961 4.2) of the
+// connection it has; reset, it has no listener for the SYN to open another. So that ACK needs no
+// timestamps; had the SYN-ACK carried them, it would.
+TEST_F(OracleTest, ASynAgainAfterAMaybeResetKeepsTheOptionsOfAnActiveOpen) {
+  for (const bool synack_ts : {false, true}) {
+    SCOPED_TRACE(synack_ts ? "SYN-ACK with timestamps" : "SYN-ACK without");
+    restart();
+    feed(out(f::kSyn, kTargetIss).ts(100, 0));
+    Seg synack = in(f::kSyn | f::kAck, kPeerIss).ack(kTargetIss + 1);
+    if (synack_ts) synack.ts(30, 100);
+    feed(synack);
+    Seg ack = out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1);
+    if (synack_ts) ack.ts(101, 30);
+    feed(ack);
+    at_ms(119);
+    // 1,000 bytes the target does not acknowledge yet: RCV.NXT is somewhere up to the end of
+    // them, so a RST at the 1,000th byte may be exactly at it.
+    Seg data = in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(1000, 'a'));
+    if (synack_ts) data.ts(31, 101);
+    feed(data);
+    feed(in(f::kRst, kPeerIss + 1000).ts(36, 101));
+    feed(in(f::kSyn, kPeerIss).ts(135, 101));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 1001).win(64535));
+    if (synack_ts) {
+      EXPECT_THAT(names(), ElementsAre(inv::kOptionsWellFormed)) << dump();
+    } else {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace synack::oracle
