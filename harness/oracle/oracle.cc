@@ -942,6 +942,12 @@ struct Oracle::Impl {
         (h.seq + size32(s.p.payload.size())).gt(*c.target_fin)) {
       return true;
     }
+    // So does a first FIN that would end the stream before data already sent. (Found by
+    // session_fuzzer: challenge-ack, the FIN at ISS + 1 of a connection a cookie's return opened
+    // after the first one, which had sent data there, died of retransmission timeouts.)
+    if (h.has(f::kFin) && !c.target_fin && (h.seq + size32(s.p.payload.size())).lt(c.snd_max)) {
+      return true;
+    }
     const bool probe_shape = probe_shaped(s) && !c.challenge;
     return h.seq.lt(c.snd_una_sure) &&
            !(probe_shape && h.seq + 1 == c.snd_una_sure && c.snd_una_sure == c.snd_max);

@@ -2690,5 +2690,45 @@ TEST_F(OracleTest, ASynAgainAfterAMaybeResetKeepsTheOptionsOfAnActiveOpen) {
   }
 }
 
+// A listener answered with a SYN cookie and the connection sent 759 bytes, then may have died
+// of retransmission timeouts; the peer returns the cookie (with 670 bytes), and the target's
+// FIN comes at ISS + 1, where the first connection had sent data: the FIN of a connection that
+// return opened (RFC 4987 3.6), which the oracle then follows. Its challenge ACK to a SYN has
+// that connection's SND.NXT, ISS + 2, whatever the peer acknowledged beyond it. Had the peer
+// acknowledged the 759 bytes, the first connection could not have died, and that ACK is below
+// its SND.UNA.
+TEST_F(OracleTest, AFinAtTheIsnAfterTheCookieReturnsComesFromANewConnection) {
+  for (const bool acked : {false, true}) {
+    SCOPED_TRACE(acked ? "the data acknowledged" : "the data not acknowledged");
+    restart();
+    passive_open();
+    app_writes(text(759, 'w'));
+    feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(759, 'w')));
+    at_ms(1000);
+    if (acked) {
+      feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 760));
+    } else {
+      feed(out(f::kAck | f::kPsh, kTargetIss + 1).ack(kPeerIss + 1).data(text(759, 'w')));
+    }
+    at_ms(3240);
+    feed(in(f::kAck, kPeerIss + 1).ack(kTargetIss + 1).data(text(670, 'p')));
+    feed(out(f::kFin | f::kAck, kTargetIss + 1).ack(kPeerIss + 671));
+    // Two segments the new connection finds unacceptable and answers with an ACK of where it
+    // is: one far outside the window, one that acknowledges past the FIN (though not past
+    // what the first connection sent).
+    feed(in(f::kAck, kPeerIss - 63275).ack(kTargetIss + 1066545417).win(1).data(text(17, 'x')));
+    feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 671));
+    feed(in(f::kFin | f::kAck, kPeerIss + 671).ack(kTargetIss + 3).data(text(2510, 'y')));
+    feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 671));
+    feed(in(f::kSyn, kPeerIss - 16774000));
+    feed(out(f::kAck, kTargetIss + 2).ack(kPeerIss + 671));
+    if (acked) {
+      EXPECT_THAT(names(), Contains(inv::kChallengeAck)) << dump();
+    } else {
+      EXPECT_THAT(names(), IsEmpty()) << dump();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace synack::oracle
