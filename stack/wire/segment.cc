@@ -265,7 +265,8 @@ void emit_segment(const Segment& s, std::span<const std::uint8_t> payload,
     throw std::length_error("segment of " + std::to_string(total_length) +
                             " bytes does not fit in an IPv4 packet");
   }
-  // Headers zeroed, the payload copied once (no zero fill under it).
+  // Headers zeroed, the payload copied once (no zero fill under it), one allocation at most.
+  out.reserve(total_length);
   out.assign(kIpMinHeader + tcp_header_length, 0);
   out.insert(out.end(), payload.begin(), payload.end());
   const MutableBytes ip = MutableBytes(out).first(kIpMinHeader);
