@@ -1159,8 +1159,8 @@ struct Oracle::Impl {
   // retransmission-same-bytes, and the sending half of stream-integrity.
   void check_sent_bytes(const Seg& s, Conn& c, Seq data_start) {
     const std::int64_t offset = c.target_line.pos(data_start) - 1;
-    const ByteRecord::PutResult& r = put_result;
-    c.sent.put(offset, s.p.payload, put_result);
+    ByteRecord::PutResult& r = put_result;
+    c.sent.put(offset, s.p.payload, r);
     if (r.first_mismatch) {
       std::int64_t differing = 0;
       for (const Stretch& d : r.differing) differing += d.end - d.begin;
@@ -1628,8 +1628,8 @@ struct Oracle::Impl {
     c.peer_space.add(start, start + s.p.segment_length());
     const std::int64_t data = start + (syn ? 1 : 0);
     if (!s.p.payload.empty()) {
-      const ByteRecord::PutResult& r = put_result;
-      c.peer_bytes.put(data, s.p.payload, put_result);
+      ByteRecord::PutResult& r = put_result;
+      c.peer_bytes.put(data, s.p.payload, r);
       // A copy that differs from the first at a position the target has not acknowledged:
       // the target may have kept either.
       const std::int64_t low = c.last_ack ? c.peer_line.pos(*c.last_ack) : 0;

@@ -323,6 +323,14 @@ TEST_F(SackScoreboardTest, CheckReportsRangesOutsideTheWindow) {
   EXPECT_FALSE(sb_.check(at(0), at(150), nullptr));
 }
 
+// The message names the range at fault (check() builds it only once one fails).
+TEST_F(SackScoreboardTest, CheckNamesTheRangeAtFault) {
+  update({block(100, 200), block(300, 400)});
+  std::string why;
+  EXPECT_FALSE(sb_.check(at(0), at(350), &why));
+  EXPECT_NE(why.find("scoreboard: range 1 ["), std::string::npos) << why;
+}
+
 TEST_F(SackScoreboardTest, ClearForgetsEverything) {
   update({block(100, 200), block(300, 400)});
   sb_.clear();
