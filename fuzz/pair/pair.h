@@ -28,8 +28,9 @@
 //     For link actions `side` is the sender: A means the A->B direction.
 //
 //     kind             arg        effect
-//     kWrite           0..8192    side's app writes arg bytes (what fits is accepted; at most
-//                                 64 KiB asked for per side over a run)
+//     kWrite           0..8192    side's app writes arg bytes (what fits is accepted; a side
+//                                 asks for at most 48 segments' worth over a run: 48 times
+//                                 the smaller of the two MSS choices, and never over 64 KiB)
 //     kRead            0..65535   side's app reads up to arg + 1 bytes
 //     kShutdown        -          shutdown(SHUT_WR)
 //     kClose           -          close() the connection's socket, or the listener once the

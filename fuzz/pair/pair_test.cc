@@ -188,6 +188,35 @@ TEST(PairSession, LossyLinkDeliversEveryByteOnceHealed) {
   EXPECT_EQ(r.a_read, 6000U);
 }
 
+// A run's cost is in its segments, so a side may ask to write 48 segments' worth of the smaller
+// MSS over a run, and never more than 64 KiB (pair.h): the rest of a write is not asked for.
+TEST(PairSession, EachSideWritesAtMost48SegmentsOfTheSmallerMss) {
+  struct Case {
+    std::uint8_t a_mss, b_mss;  // indices into kMssChoices
+    std::size_t limit;
+  };
+  for (const Case c : {Case{0, 2, 48 * 88}, Case{1, 0, 48 * 536}, Case{0, 0, 64 * 1024}}) {
+    SCOPED_TRACE("MSS " + std::to_string(kMssChoices[c.a_mss]) + " and " +
+                 std::to_string(kMssChoices[c.b_mss]));
+    Program p;
+    p.header.a_mss = c.a_mss;
+    p.header.b_mss = c.b_mss;
+    // B connects to A's listener: SYN, SYN-ACK, ACK; then each side asks for 80 KiB.
+    p.actions = {
+        {Kind::kDeliver, Side::kB}, {Kind::kDeliver, Side::kA}, {Kind::kDeliver, Side::kB}};
+    for (int i = 0; i < 10; ++i) {
+      p.actions.push_back({Kind::kWrite, Side::kA, 8192});
+      p.actions.push_back({Kind::kWrite, Side::kB, 8192});
+    }
+    const RunResult r = run(p);
+    EXPECT_EQ(r.finding, "") << describe(p);
+    EXPECT_EQ(r.a_wrote, c.limit);
+    EXPECT_EQ(r.b_wrote, c.limit);
+    EXPECT_EQ(r.b_read, c.limit);
+    EXPECT_EQ(r.a_read, c.limit);
+  }
+}
+
 TEST(PairSession, EverySeedRunsClean) {
   for (const Seed& s : seeds()) {
     const RunResult r = run(s.program);

@@ -1763,9 +1763,13 @@ struct Oracle::Impl {
       }
       const std::span<const std::uint8_t> sent = c->peer_bytes.run_at(pos);
       const std::size_t known = std::min(span, sent.size());
+      const auto read_from = bytes.begin() + static_cast<std::ptrdiff_t>(i);
+      const auto read_to = read_from + static_cast<std::ptrdiff_t>(known);
+      // std::equal is one memcmp; std::mismatch, a loop over bytes, only finds a fault's place.
       const auto [read_at, sent_at] =
-          std::mismatch(bytes.begin() + static_cast<std::ptrdiff_t>(i),
-                        bytes.begin() + static_cast<std::ptrdiff_t>(i + known), sent.begin());
+          std::equal(read_from, read_to, sent.begin())
+              ? std::pair(read_to, sent.begin() + static_cast<std::ptrdiff_t>(known))
+              : std::mismatch(read_from, read_to, sent.begin());
       const auto bad = static_cast<std::size_t>(read_at - bytes.begin());
       if (bad < i + known || known < span) {
         const std::size_t at = bad < i + known ? bad : i + known;

@@ -18,6 +18,7 @@ namespace f = wire::tcp_flags;
 namespace inv = invariant;
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using wire::OptMss;
@@ -2726,6 +2727,33 @@ TEST_F(OracleTest, AFinAtTheIsnAfterTheCookieReturnsComesFromANewConnection) {
       EXPECT_THAT(names(), Contains(inv::kChallengeAck)) << dump();
     } else {
       EXPECT_THAT(names(), IsEmpty()) << dump();
+    }
+  }
+}
+
+// RFC 9293 3.10.7.4 (seventh step): the application gets the peer's bytes in order, once. A
+// read is judged a stretch at a time; one that differs is named by the first byte that does,
+// its stream offset and sequence number, and both bytes; one past what the peer sent, by the
+// first byte it never sent.
+TEST_F(OracleTest, AWrongByteReadIsNamedByItsOffsetAndBothBytes) {
+  for (const bool past_the_end : {false, true}) {
+    SCOPED_TRACE(past_the_end ? "read past what was sent" : "read a wrong byte");
+    restart();
+    passive_open();
+    feed(in(f::kAck | f::kPsh, kPeerIss + 1).ack(kTargetIss + 1).data("hello world"));
+    feed(out(f::kAck, kTargetIss + 1).ack(kPeerIss + 12));
+    app_reads("hel");
+    EXPECT_THAT(names(), IsEmpty()) << dump();
+    app_reads(past_the_end ? "lo world!" : "lo wOrld");
+    ASSERT_THAT(names(), ElementsAre(inv::kStreamIntegrity)) << dump();
+    if (past_the_end) {
+      EXPECT_THAT(first_detail(),
+                  EndsWith(": the application read 9 bytes; the byte at stream offset 11 (seq "
+                           "1012) was never sent by the peer"));
+    } else {
+      EXPECT_THAT(first_detail(),
+                  EndsWith(": the application read 0x4f at stream offset 7 (seq 1008), but the "
+                           "peer sent 0x6f there (data must be delivered exactly once, in order)"));
     }
   }
 }
