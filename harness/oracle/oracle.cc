@@ -1781,9 +1781,13 @@ struct Oracle::Impl {
     // bytes can be the same too) may have received part of what the application reads, while
     // the previous one's socket is the one read: a read that only the previous incarnation's
     // bytes explain is its (found by pair_fuzzer: stream-integrity, the read running past what
-    // the new connection received).
+    // the new connection received). And where both explain it, a new connection that has not
+    // shown it left SYN-RECEIVED may not be accepted yet: the socket with the previous one's
+    // unread bytes is the one read (found by pair_fuzzer: the same, read in two parts, the first
+    // of which both explained).
     if (c != nullptr && !c->lost && tu.previous && c != tu.previous.get() && !tu.previous->lost &&
-        first_read_fault(*c, bytes) && !first_read_fault(*tu.previous, bytes)) {
+        !first_read_fault(*tu.previous, bytes) &&
+        (!c->target_past_syn_received || first_read_fault(*c, bytes))) {
       c = tu.previous.get();
     }
     if (c != nullptr && c->lost) return;  // (SYN cookies): what is read there is not judged
